@@ -1,0 +1,57 @@
+"""`vt-train`: seed → data, model, callbacks, loggers, trainer → fit → test on the best checkpoint → metrics."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+import visiontrain  # noqa: F401  (sets NO_ALBUMENTATIONS_UPDATE before anything imports albumentations)
+from visiontrain.utils.config_paths import CONFIG_DIR
+from visiontrain.utils.resolvers import register_resolvers
+
+register_resolvers()
+
+
+def train(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
+    import pytorch_lightning as pl
+    from hydra.utils import instantiate
+
+    from visiontrain.callbacks import ConfigInCheckpoint
+    from visiontrain.utils.instantiate import instantiate_collection, log_run_config
+
+    if cfg.get("seed") is not None:
+        pl.seed_everything(cfg.seed, workers=True)
+
+    datamodule: pl.LightningDataModule = instantiate(cfg.data)
+    model: pl.LightningModule = instantiate(cfg.model)
+    loggers = instantiate_collection(cfg.get("logger"))
+    callbacks = instantiate_collection(cfg.get("callbacks"))
+    if not loggers:  # LearningRateMonitor refuses to run without a logger; logger=none should just work
+        callbacks = [c for c in callbacks if not isinstance(c, pl.callbacks.LearningRateMonitor)]
+    callbacks.append(ConfigInCheckpoint(OmegaConf.to_container(cfg, resolve=True)))
+    trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    log_run_config(loggers, cfg)
+
+    metrics: dict[str, Any] = {}
+    if cfg.get("train", True):
+        trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+        metrics.update(trainer.callback_metrics)
+
+    best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+    if cfg.get("test", True):
+        trainer.test(model, datamodule=datamodule, ckpt_path=best or None, weights_only=True)
+        metrics.update(trainer.callback_metrics)
+    return metrics, best or None
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
+def main(cfg: DictConfig) -> float | None:
+    from visiontrain.utils.job import run_job
+
+    return run_job(cfg, train)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""What every entry point does around its task: validate, run, write metrics.json, end W&B, report one-line errors."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Any, Callable, Mapping
+
+from omegaconf import DictConfig
+
+from visiontrain.errors import find_user_error, one_line
+from visiontrain.utils.ranks import is_rank_zero
+from visiontrain.utils.run_dir import to_float_metrics, write_metrics_json
+from visiontrain.utils.validation import validate_config
+from visiontrain.utils.wandb_setup import choose_wandb_mode, report_and_finish
+
+log = logging.getLogger("visiontrain")
+
+TaskResult = tuple[Mapping[str, Any], "str | None"]
+
+
+def uses_wandb(cfg: DictConfig) -> bool:
+    loggers = cfg.get("logger") or {}
+    return any("Wandb" in str(node.get("_target_", "")) for node in loggers.values()
+               if isinstance(node, DictConfig) and not node._is_none())
+
+
+def run_job(cfg: DictConfig, task: Callable[[DictConfig], TaskResult]) -> float | None:
+    """Run ``task(cfg)`` and honour the run-directory contract. Returns ``cfg.optimized_metric`` for sweepers."""
+    start = time.monotonic()
+    run_dir = cfg.paths.output_dir
+    metrics: Mapping[str, Any] = {}
+    best: str | None = None
+    try:
+        validate_config(cfg)
+        if uses_wandb(cfg):
+            choose_wandb_mode()
+        if is_rank_zero():
+            log.info(f"Run directory: {run_dir}")
+        metrics, best = task(cfg)
+    except BaseException as exc:  # KeyboardInterrupt and SystemExit too: a failed run still gets its metrics.json
+        user_error = find_user_error(exc)
+        message = one_line(user_error or exc)
+        if is_rank_zero():
+            write_metrics_json(run_dir, "failed", metrics, best, time.monotonic() - start, error=message)
+        _finish_wandb()
+        if user_error is not None:
+            print(f"error: {message}", file=sys.stderr)
+            raise SystemExit(1) from None
+        raise
+    if is_rank_zero():
+        path = write_metrics_json(run_dir, "finished", metrics, best, time.monotonic() - start)
+        shown = ", ".join(f"{k}={v:.4f}" for k, v in to_float_metrics(metrics).items() if "/" in k)
+        log.info(f"Metrics: {shown}")
+        log.info(f"Run directory: {run_dir} (metrics in {path.name})")
+    _finish_wandb()
+    value = to_float_metrics(metrics).get(str(cfg.get("optimized_metric")))
+    return value
+
+
+def _finish_wandb() -> None:
+    message = report_and_finish()
+    if message and is_rank_zero():
+        log.info(message)
+

@@ -1,0 +1,45 @@
+"""OmegaConf resolvers used by the config tree. Registered before Hydra composes (cheap: no heavy imports)."""
+
+import os
+from datetime import datetime
+
+from omegaconf import OmegaConf
+
+
+def run_id() -> str:
+    """Slurm job id when running under Slurm (a requeued job finds its own run dir again), else a timestamp with
+    microseconds so that two runs started in the same second get different directories."""
+    job = os.environ.get("SLURM_JOB_ID")
+    if job:
+        task = os.environ.get("SLURM_ARRAY_TASK_ID")
+        return f"slurm-{job}" + (f"_{task}" if task else "")
+    return datetime.now().strftime("%Y-%m-%d_%H-%M-%S_%f")
+
+
+def family(target: str) -> str:
+    """Task family from a model's ``_target_``: visiontrain.models.<family>.… → <family>."""
+    parts = str(target).split(".")
+    if len(parts) > 2 and parts[0] == "visiontrain" and parts[1] == "models":
+        return parts[2]
+    return "custom"
+
+
+def wandb_group(default: str) -> str:
+    """W&B group: the sweep id under a multirun, otherwise the experiment name."""
+    try:
+        from hydra.core.hydra_config import HydraConfig
+        from hydra.types import RunMode
+
+        hc = HydraConfig.get()
+        if hc.mode == RunMode.MULTIRUN:
+            return f"{default}-{os.path.basename(str(hc.sweep.dir))}"
+    except Exception:  # not under Hydra (e.g. compose in tests)
+        pass
+    return default
+
+
+def register_resolvers() -> None:
+    for name, fn in (("vt_run_id", run_id), ("vt_family", family), ("vt_group", wandb_group)):
+        if not OmegaConf.has_resolver(name):
+            # use_cache: every interpolation of the run id in one config must give the same value
+            OmegaConf.register_new_resolver(name, fn, use_cache=name == "vt_run_id")

@@ -1,0 +1,54 @@
+"""W&B without surprises: offline when no account is configured, one run per Hydra job, a line on how to sync.
+
+The ``WANDB_MODE`` environment variable is what keeps W&B off the network: the ``offline=True`` keyword alone still
+starts telemetry that tries DNS and HTTP.
+"""
+
+from __future__ import annotations
+
+import logging
+import netrc
+import os
+import sys
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def has_wandb_credentials() -> bool:
+    if os.environ.get("WANDB_API_KEY"):
+        return True
+    path = os.environ.get("NETRC") or str(Path.home() / ".netrc")
+    try:
+        hosts = netrc.netrc(path).hosts
+    except (FileNotFoundError, netrc.NetrcParseError, OSError):
+        return False
+    base = os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai").split("://")[-1].split("/")[0]
+    return base in hosts
+
+
+def choose_wandb_mode() -> str:
+    """Set WANDB_MODE=offline unless the user chose a mode or has credentials. Returns the mode in force."""
+    if "WANDB_MODE" not in os.environ and not has_wandb_credentials():
+        os.environ["WANDB_MODE"] = "offline"
+        log.info("W&B: no credentials found, logging offline (set WANDB_MODE=online after `wandb login` to upload)")
+    os.environ.setdefault("WANDB_ERROR_REPORTING", "false")
+    return os.environ.get("WANDB_MODE", "online")
+
+
+def report_and_finish() -> str | None:
+    """End this job's W&B run (else the next job of a multirun logs into it) and say where it is."""
+    if "wandb" not in sys.modules:
+        return None
+    import wandb
+
+    run = wandb.run
+    message = None
+    if run is not None:
+        run_dir = Path(run.dir).parent  # .../wandb/offline-run-<time>-<id>
+        if os.environ.get("WANDB_MODE") in ("offline", "dryrun"):
+            message = f"W&B run saved offline at {run_dir}; upload it with: wandb sync {run_dir}"
+        else:
+            message = f"W&B run: {run.url}"
+        wandb.finish()
+    return message

@@ -1,0 +1,41 @@
+"""The training entry point on the real config tree, shrunk: run-dir contract and precision."""
+
+import json
+
+import pytest
+
+from helpers import FAST, compose_cfg
+from visiontrain.train import train
+from visiontrain.utils.job import run_job
+
+
+def _run(tmp_path, data_dir, *overrides):
+    cfg = compose_cfg([*FAST, *overrides], tmp_path, data_dir)
+    value = run_job(cfg, train)
+    return cfg, value, json.loads((tmp_path / "run" / "metrics.json").read_text())
+
+
+def test_quickstart_writes_metrics_json_contract(tmp_path, data_dir):
+    cfg, value, record = _run(tmp_path, data_dir)
+    assert record["status"] == "finished"
+    assert set(record) >= {"status", "metrics", "best_model_path", "duration_s"}
+    assert {"train/loss", "val/loss", "val/acc", "val/f1", "test/acc", "test/loss"} <= set(record["metrics"])
+    assert all(isinstance(v, float) for v in record["metrics"].values())
+    assert record["best_model_path"].startswith(str(tmp_path / "run" / "checkpoints"))
+    assert (tmp_path / "run" / "checkpoints" / "last.ckpt").is_file()
+    assert value == pytest.approx(record["metrics"]["val/acc"])
+
+
+def test_bf16_mixed_precision_trains_on_cpu(tmp_path, data_dir):
+    _, _, record = _run(tmp_path, data_dir, "trainer.precision=bf16-mixed")
+    assert record["status"] == "finished"
+    assert record["metrics"]["train/loss"] == record["metrics"]["train/loss"]  # not NaN
+
+
+def test_failed_run_writes_failed_metrics_json(tmp_path, data_dir):
+    cfg = compose_cfg([*FAST, "data=image_folder", f"data.source.root={tmp_path}/missing"], tmp_path, data_dir)
+    with pytest.raises(SystemExit):
+        run_job(cfg, train)
+    record = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert record["status"] == "failed"
+    assert "missing" in record["error"] and "\n" not in record["error"]
