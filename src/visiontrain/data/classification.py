@@ -1,0 +1,106 @@
+"""Image classification datamodule: any reader (ImageFolder, digits, generated shapes, torchvision datasets),
+seeded splits, Albumentations pipelines from the config."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Sequence
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from visiontrain.data.augment import build_pipeline
+from visiontrain.data.formats.labelled_images import LabelledImages
+from visiontrain.data.splits import complete_splits, per_class_subset
+
+log = logging.getLogger(__name__)
+
+
+class ClassificationDataset(Dataset):
+    def __init__(self, images: LabelledImages, indices: np.ndarray, transform) -> None:
+        self.images, self.indices, self.transform = images, indices, transform
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        j = int(self.indices[i])
+        image = self.images.load(j)
+        return self.transform(image=image)["image"], int(self.images.labels[j])
+
+
+class ClassificationDataModule(pl.LightningDataModule):
+    """``batch_size`` is per device (each DDP process loads that many)."""
+
+    def __init__(
+        self,
+        source: Any,
+        train_transforms: Sequence[Any] | None = None,
+        eval_transforms: Sequence[Any] | None = None,
+        image_size: int | None = None,
+        val_fraction: float = 0.15,
+        test_fraction: float = 0.15,
+        train_per_class: int | None = None,
+        batch_size: int = 64,
+        eval_batch_size: int | None = None,
+        num_workers: int = 0,
+        pin_memory: bool = False,
+        persistent_workers: bool = False,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.source = source
+        self.train_transform = build_pipeline(train_transforms)
+        self.eval_transform = build_pipeline(eval_transforms)
+        self.image_size = image_size  # what the pipelines resize to; predict/export read it
+        self.val_fraction, self.test_fraction, self.seed = val_fraction, test_fraction, seed
+        self.train_per_class = train_per_class
+        self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
+        self.loader_kwargs = {"num_workers": num_workers, "pin_memory": pin_memory,
+                              "persistent_workers": persistent_workers and num_workers > 0}
+        self.images: LabelledImages | None = None
+        self.splits: dict[str, np.ndarray] = {}
+
+    @property
+    def class_names(self) -> list[str]:
+        self._index()
+        return list(self.images.class_names)
+
+    def prepare_data(self) -> None:
+        self.source.prepare()
+
+    def _index(self) -> None:
+        if self.images is not None:
+            return
+        self.images = self.source.load_index()
+        splits = complete_splits(self.images.labels, self.images.splits, self.val_fraction, self.test_fraction,
+                                 self.seed)
+        if self.train_per_class:
+            splits["train"] = per_class_subset(splits["train"], self.images.labels, self.train_per_class, self.seed)
+        self.splits = splits
+        sizes = ", ".join(f"{k}={len(v)}" for k, v in splits.items())
+        log.info(f"{type(self.source).__name__}: {len(self.images.class_names)} classes, {sizes}")
+
+    def setup(self, stage: str | None = None) -> None:
+        self._index()
+
+    def _dataset(self, split: str, transform) -> ClassificationDataset:
+        self._index()
+        return ClassificationDataset(self.images, self.splits.get(split, np.array([], dtype=np.int64)), transform)
+
+    def train_dataloader(self) -> DataLoader:
+        return DataLoader(self._dataset("train", self.train_transform), batch_size=self.batch_size, shuffle=True,
+                          drop_last=len(self.splits["train"]) > self.batch_size, **self.loader_kwargs)
+
+    def val_dataloader(self) -> DataLoader:
+        return DataLoader(self._dataset("val", self.eval_transform), batch_size=self.eval_batch_size,
+                          **self.loader_kwargs)
+
+    def test_dataloader(self) -> DataLoader:
+        return DataLoader(self._dataset("test", self.eval_transform), batch_size=self.eval_batch_size,
+                          **self.loader_kwargs)
+
+    def predict_dataloader(self) -> DataLoader:
+        return self.test_dataloader()

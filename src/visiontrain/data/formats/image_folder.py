@@ -1,0 +1,66 @@
+"""ImageFolder: one sub-folder per class (``root/<class>/*.png``), optionally under ``train/``, ``val/``, ``test/``."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from visiontrain.data.formats.images import is_image_file
+from visiontrain.data.formats.labelled_images import LabelledImages
+from visiontrain.errors import DataError
+
+log = logging.getLogger(__name__)
+SPLIT_NAMES = ("train", "val", "test")
+
+
+class ImageFolderReader:
+    def __init__(self, root: str) -> None:
+        self.root = Path(root).expanduser()
+
+    def prepare(self) -> None:
+        """Nothing to fetch: the user's folder is read as it is."""
+
+    def load_index(self) -> LabelledImages:
+        if not self.root.is_dir():
+            raise DataError(f"{self.root}: image folder root does not exist (set data.source.root)")
+        split_dirs = [self.root / s for s in SPLIT_NAMES if (self.root / s).is_dir()]
+        if split_dirs and (self.root / "train") in split_dirs:
+            class_names = self._class_names(self.root / "train")
+            paths, labels, splits = [], [], {}
+            for split_dir in split_dirs:
+                start = len(paths)
+                p, y = self._scan(split_dir, class_names)
+                paths += p
+                labels += y
+                splits[split_dir.name] = np.arange(start, len(paths))
+        else:
+            class_names = self._class_names(self.root)
+            paths, labels = self._scan(self.root, class_names)
+            splits = {}
+        return LabelledImages(class_names, np.asarray(labels, dtype=np.int64), paths, splits)
+
+    def _class_names(self, folder: Path) -> list[str]:
+        names = sorted(d.name for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
+        if not names:
+            raise DataError(f"{folder}: no class sub-folders (expected {folder}/<class name>/<image files>)")
+        return names
+
+    def _scan(self, folder: Path, class_names: list[str]) -> tuple[list[Path], list[int]]:
+        paths: list[Path] = []
+        labels: list[int] = []
+        for label, name in enumerate(class_names):
+            class_dir = folder / name
+            if not class_dir.is_dir():
+                log.warning(f"{class_dir}: class folder missing in this split")
+                continue
+            files = sorted(p for p in class_dir.rglob("*") if p.is_file() and is_image_file(p))
+            paths += files
+            labels += [label] * len(files)
+        extra = sorted(d.name for d in folder.iterdir() if d.is_dir() and d.name not in class_names)
+        if extra:
+            raise DataError(f"{folder}: class folders {extra} are not in the training classes {class_names}")
+        if not paths:
+            raise DataError(f"{folder}: no image files found")
+        return paths, labels
