@@ -18,18 +18,19 @@ def evaluate(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
     import pytorch_lightning as pl
     from hydra.utils import instantiate
 
+    from visiontrain.errors import ConfigError
     from visiontrain.utils.checkpoints import load_module, read_stored_config
     from visiontrain.utils.instantiate import instantiate_collection, log_run_config
     from visiontrain.utils.validation import validate_config
 
     ckpt_path = str(cfg.ckpt_path)
     stored = read_stored_config(ckpt_path)
-    data_cfg = cfg.get("data") or OmegaConf.create(stored.get("data") or {})
-    if "_target_" not in data_cfg:
-        from visiontrain.errors import ConfigError
-
-        raise ConfigError(f"data: {ckpt_path} stores no data config; choose one with data=<name>")
-    validate_config(OmegaConf.create({"data": data_cfg}))
+    data_cfg = cfg.get("data")
+    if data_cfg is None:  # the data the checkpoint was trained with (stored resolved, validated here)
+        if "_target_" not in (stored.get("data") or {}):
+            raise ConfigError(f"data: {ckpt_path} stores no data config; choose one with data=<name>")
+        data_cfg = OmegaConf.create(stored["data"])
+        validate_config(OmegaConf.create({"data": data_cfg}))
 
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True)

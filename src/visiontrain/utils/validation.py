@@ -22,9 +22,14 @@ from visiontrain.errors import ConfigError
 _HYDRA_KEYS = {"_target_", "_partial_", "_recursive_", "_convert_", "_args_"}
 
 
+# Sections that others interpolate from come first, so an error names the key the user set.
+_FIRST = ("paths", "trainer", "data")
+
+
 def validate_config(cfg: DictConfig, sections: Sequence[str] | None = None) -> None:
     """Validate the instantiable parts of ``cfg`` (all top-level sections, or the named ones)."""
-    keys = sections if sections is not None else list(cfg.keys())
+    keys = sections if sections is not None else sorted(cfg.keys(), key=lambda k: (k not in _FIRST, _FIRST.index(k)
+                                                                                   if k in _FIRST else 0))
     for key in keys:
         node = cfg.get(key)
         if isinstance(node, (DictConfig, ListConfig)):
@@ -93,7 +98,8 @@ def _check_target(node: DictConfig, path: str) -> None:
             continue
         if isinstance(child, ListConfig):
             _walk(child, full)
-        _check_value(full, value, hints.get(key))
+        source = child._value() if child._is_interpolation() else None
+        _check_value(f"{full} (set through {source})" if source else full, value, hints.get(key))
 
 
 def _plain(child: Any) -> Any:
@@ -111,9 +117,11 @@ def _unknown_key(full: str, key: str, valid: list[str], target: str) -> str:
 def _check_value(full: str, value: Any, annotation: Any) -> None:
     if annotation is None or value is None and _allows_none(annotation):
         return
-    if dataclasses.is_dataclass(annotation) and isinstance(value, Mapping):
-        _check_dataclass(full, value, annotation)
-        return
+    if isinstance(value, Mapping):
+        for option in (annotation, *(_args(annotation) if _is_union(annotation) else ())):
+            if dataclasses.is_dataclass(option):
+                _check_dataclass(full, value, option)
+                return
     verdict = _matches(value, annotation)
     if verdict is False:
         choices = _literal_choices(annotation)

@@ -27,6 +27,14 @@ class TransferConfig:
     backbone_lr_ratio: float = 1.0  # backbone lr = ratio x head lr (finetune, and warmup after unfreezing)
     freeze_batchnorm: bool = True  # frozen backbone: BatchNorm running statistics stay fixed too
 
+    def __post_init__(self) -> None:
+        from typing import get_args
+
+        from visiontrain.errors import ConfigError
+
+        if self.mode not in get_args(Mode):
+            raise ConfigError(f"model.transfer.mode: '{self.mode}' is not one of {', '.join(get_args(Mode))}")
+
 
 def backbone_frozen(cfg: TransferConfig, epoch: int) -> bool:
     return cfg.mode in ("frozen", "apply") or (cfg.mode == "warmup" and epoch < cfg.warmup_epochs)
