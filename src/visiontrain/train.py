@@ -9,6 +9,7 @@ from omegaconf import DictConfig, OmegaConf
 
 import visiontrain  # noqa: F401  (sets NO_ALBUMENTATIONS_UPDATE before anything imports albumentations)
 from visiontrain.utils.config_paths import CONFIG_DIR
+from visiontrain.utils.ddp_sweep import rewrite_argv_for_ddp_rank
 from visiontrain.utils.resolvers import register_resolvers
 
 register_resolvers()
@@ -47,10 +48,15 @@ def train(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
-def main(cfg: DictConfig) -> float | None:
+def _hydra_main(cfg: DictConfig) -> float | None:
     from visiontrain.utils.job import run_job
 
     return run_job(cfg, train)
+
+
+def main() -> None:
+    rewrite_argv_for_ddp_rank()
+    _hydra_main()
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
 from typing import Any, Callable, Mapping
@@ -10,6 +11,7 @@ from typing import Any, Callable, Mapping
 from omegaconf import DictConfig
 
 from visiontrain.errors import find_user_error, one_line
+from visiontrain.utils.ddp_sweep import end_process_group, publish_job_for_ddp_ranks
 from visiontrain.utils.ranks import is_rank_zero
 from visiontrain.utils.run_dir import to_float_metrics, write_metrics_json
 from visiontrain.utils.validation import validate_config
@@ -26,26 +28,55 @@ def uses_wandb(cfg: DictConfig) -> bool:
                if isinstance(node, DictConfig) and not node._is_none())
 
 
+def in_multirun() -> bool:
+    try:
+        from hydra.core.hydra_config import HydraConfig
+        from hydra.types import RunMode
+
+        return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+    except Exception:  # HydraConfig set without a mode (tests composing configs)
+        return False
+
+
+def failure_value(cfg: DictConfig) -> float:
+    """What a failed sweep job reports: ``failure_value``, else the worst finite value for ``optimized_mode``."""
+    if cfg.get("failure_value") is not None:
+        return float(cfg.failure_value)
+    return -1.0e9 if cfg.get("optimized_mode", "max") == "max" else 1.0e9
+
+
 def run_job(cfg: DictConfig, task: Callable[[DictConfig], TaskResult]) -> float | None:
-    """Run ``task(cfg)`` and honour the run-directory contract. Returns ``cfg.optimized_metric`` for sweepers."""
+    """Run ``task(cfg)`` and honour the run-directory contract. Returns ``cfg.optimized_metric`` for sweepers;
+    in a sweep a failed job reports ``failure_value`` and the sweep goes on, unless ``on_failure=raise``."""
     start = time.monotonic()
     run_dir = cfg.paths.output_dir
     metrics: Mapping[str, Any] = {}
     best: str | None = None
+    sweeping = in_multirun()
     try:
         validate_config(cfg)
+        if sweeping:
+            publish_job_for_ddp_ranks()
         if uses_wandb(cfg):
             choose_wandb_mode()
         if is_rank_zero():
             log.info(f"Run directory: {run_dir}")
         metrics, best = task(cfg)
+        value = to_float_metrics(metrics).get(str(cfg.get("optimized_metric")))
+        if sweeping and value is not None and not math.isfinite(value):
+            raise FloatingPointError(f"{cfg.optimized_metric} is {value}")
     except BaseException as exc:  # KeyboardInterrupt and SystemExit too: a failed run still gets its metrics.json
         user_error = find_user_error(exc)
         message = one_line(user_error or exc)
         if is_rank_zero():
             write_metrics_json(run_dir, "failed", metrics, best, time.monotonic() - start, error=message)
         _finish_wandb()
-        if user_error is not None:
+        if sweeping:
+            end_process_group()
+        if sweeping and cfg.get("on_failure", "continue") == "continue" and isinstance(exc, Exception):
+            log.error(f"Job failed: {message} (reported {failure_value(cfg)}; on_failure=raise stops the sweep)")
+            return failure_value(cfg)
+        if user_error is not None or sweeping:  # in a sweep, SystemExit stops it at once (Hydra goes on otherwise)
             print(f"error: {message}", file=sys.stderr)
             raise SystemExit(1) from None
         raise
@@ -55,7 +86,8 @@ def run_job(cfg: DictConfig, task: Callable[[DictConfig], TaskResult]) -> float 
         log.info(f"Metrics: {shown}")
         log.info(f"Run directory: {run_dir} (metrics in {path.name})")
     _finish_wandb()
-    value = to_float_metrics(metrics).get(str(cfg.get("optimized_metric")))
+    if sweeping:
+        end_process_group()
     return value
 
 

@@ -39,7 +39,9 @@ def wandb_group(default: str) -> str:
 
 
 def register_resolvers() -> None:
-    for name, fn in (("vt_run_id", run_id), ("vt_family", family), ("vt_group", wandb_group)):
+    # vt_cwd: the directory vt-train was started from, also where ${hydra:runtime.cwd} is not yet known (sweep dirs)
+    resolvers = (("vt_run_id", run_id), ("vt_family", family), ("vt_group", wandb_group), ("vt_cwd", os.getcwd))
+    for name, fn in resolvers:
         if not OmegaConf.has_resolver(name):
             # use_cache: every interpolation of the run id in one config must give the same value
             OmegaConf.register_new_resolver(name, fn, use_cache=name == "vt_run_id")

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import numpy as np
 
-PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "motorcycle_left", "hubble_deep_field")
+PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "stereo_motorcycle", "hubble_deep_field")
 TEXTURES = ("brick", "grass", "gravel", "camera", "coins")
 
 
@@ -15,13 +15,25 @@ def _bundled(name: str) -> np.ndarray:
     import skimage.data
 
     img = getattr(skimage.data, name)()
+    if isinstance(img, tuple):  # stereo_motorcycle: (left, right, disparity)
+        img = img[0]
     if img.ndim == 2:
         img = np.repeat(img[..., None], 3, axis=-1)
     return np.ascontiguousarray(img[..., :3].astype(np.uint8))
 
 
-def random_background(rng: np.random.Generator, size: int, kinds: tuple[str, ...] = ("photo", "texture", "noise")):
-    """A size x size x 3 uint8 background: a random crop (random scale) of a bundled image, or smooth noise."""
+def random_background(rng: np.random.Generator, size: int, kinds: tuple[str, ...] = ("photo", "texture", "noise"),
+                      contrast: float = 1.0):
+    """A size x size x 3 uint8 background: a random crop (random scale) of a bundled image, or smooth noise.
+    ``contrast`` < 1 blends it towards its mean colour: clutter that a small model can still see past."""
+    image = _background(rng, size, kinds)
+    if contrast >= 1.0:
+        return image
+    mean = image.reshape(-1, 3).mean(axis=0)
+    return (mean + contrast * (image - mean)).clip(0, 255).astype(np.uint8)
+
+
+def _background(rng: np.random.Generator, size: int, kinds: tuple[str, ...]) -> np.ndarray:
     kind = kinds[rng.integers(len(kinds))]
     if kind == "noise":
         base = rng.integers(0, 256, size=3)

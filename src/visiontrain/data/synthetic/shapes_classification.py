@@ -49,7 +49,8 @@ def write_once(root: Path, params: dict, write) -> None:
 
 class ShapesClassification:
     def __init__(self, root: str, classes: Sequence[str] = SHAPE_KINDS[:4], per_class: int = 200,
-                 image_size: int = 64, min_size: float = 0.35, max_size: float = 0.8, seed: int = 0) -> None:
+                 image_size: int = 64, min_size: float = 0.35, max_size: float = 0.8,
+                 background_contrast: float = 0.5, seed: int = 0) -> None:
         unknown = [c for c in classes if c not in SHAPE_KINDS]
         if unknown:
             from visiontrain.errors import ConfigError
@@ -58,7 +59,7 @@ class ShapesClassification:
         self.root = Path(root).expanduser()
         self.params = {"kind": "shapes-classification", "classes": list(classes), "per_class": int(per_class),
                        "image_size": int(image_size), "min_size": float(min_size), "max_size": float(max_size),
-                       "seed": int(seed), "version": 1}
+                       "background_contrast": float(background_contrast), "seed": int(seed), "version": 1}
 
     def prepare(self) -> None:
         write_once(self.root, self.params, self._write)
@@ -70,7 +71,7 @@ class ShapesClassification:
         for kind in p["classes"]:
             (out / kind).mkdir(parents=True)
             for i in range(p["per_class"]):
-                background = random_background(rng, size)
+                background = random_background(rng, size, contrast=p["background_contrast"])
                 image = Image.fromarray(background)
                 draw(image, random_shape(rng, kind, size, p["min_size"], p["max_size"], background))
                 image.save(out / kind / f"{i:05d}.png")

@@ -22,7 +22,7 @@ Mode = Literal["apply", "finetune", "warmup", "frozen", "scratch"]
 
 @dataclass
 class TransferConfig:
-    mode: Mode = "finetune"
+    mode: Mode = "scratch"
     warmup_epochs: int = 1  # warmup: epochs with the backbone frozen before everything is fine-tuned
     backbone_lr_ratio: float = 1.0  # backbone lr = ratio x head lr (finetune, and warmup after unfreezing)
     freeze_batchnorm: bool = True  # frozen backbone: BatchNorm running statistics stay fixed too

@@ -1,0 +1,100 @@
+"""Single-object localization: a classifier backbone whose head answers one vector y = [x, y, w, h, class].
+
+It is an ImageClassifier with a wider head (4 box outputs + class logits), so backbones, weights and every
+transfer mode work the same; the loss adds a GIoU box loss (torchvision.ops) to the cross-entropy."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchmetrics import MeanMetric, MetricCollection
+from torchmetrics.classification import MulticlassAccuracy
+from torchvision.ops import box_convert, box_iou, generalized_box_iou_loss
+
+from visiontrain.models.classification.module import ImageClassifier
+from visiontrain.models.classification.transfer import TransferConfig
+
+
+class ObjectLocalizer(ImageClassifier):
+    def __init__(
+        self,
+        backbone: str = "small_cnn",
+        weights: str | None = None,
+        weights_path: str | None = None,
+        transfer: TransferConfig | dict | None = None,
+        class_names: list[str] | None = None,
+        dropout: float = 0.0,
+        label_smoothing: float = 0.0,
+        box_weight: float = 2.0,
+        l1_weight: float = 5.0,
+        optimizer: Callable | None = None,
+        scheduler: Callable | None = None,
+        scheduler_interval: str = "epoch",
+    ) -> None:
+        super().__init__(backbone, weights, weights_path, transfer, class_names, dropout, label_smoothing, optimizer,
+                         scheduler, scheduler_interval)
+        self.box_weight, self.l1_weight = box_weight, l1_weight
+
+    def _build_head(self, class_names: list[str]) -> None:
+        self.head = nn.Sequential(nn.Dropout(self.hparams.dropout), nn.Linear(self.num_features, 4 + len(class_names)))
+        self.class_names = list(class_names)
+        self.hparams["class_names"] = list(class_names)
+        n = len(class_names)
+        for stage in ("train", "val", "test"):
+            setattr(self, f"{stage}_metrics", MetricCollection(
+                {"acc": MulticlassAccuracy(n, average="micro"), "iou": MeanMetric()}, prefix=f"{stage}/"))
+
+    def setup(self, stage: str) -> None:
+        if self.head is None:
+            self._build_head(self._data_class_names() or [])
+
+    def predict_boxes(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Normalised xyxy boxes (sigmoid of centre and size keeps them in the image) and class logits."""
+        out = self(images)
+        cxcywh = out[:, :4].sigmoid()
+        return box_convert(cxcywh, "cxcywh", "xyxy"), out[:, 4:]
+
+    def _step(self, batch, stage: str) -> torch.Tensor:
+        images, target = batch
+        true_boxes = box_convert(target[:, :4], "xywh", "xyxy")
+        labels = target[:, 4].long()
+        boxes, logits = self.predict_boxes(images)
+        cls_loss = F.cross_entropy(logits, labels, label_smoothing=self.hparams.label_smoothing)
+        giou = generalized_box_iou_loss(boxes, true_boxes, reduction="mean")
+        l1 = F.l1_loss(boxes, true_boxes)
+        loss = cls_loss + self.box_weight * giou + self.l1_weight * l1
+        metrics = getattr(self, f"{stage}_metrics")
+        metrics["acc"].update(logits.detach(), labels)
+        metrics["iou"].update(box_iou(boxes.detach().float(), true_boxes.float()).diagonal())
+        on_step = stage == "train"
+        self.log(f"{stage}/loss", loss, on_step=on_step, on_epoch=True, prog_bar=True, sync_dist=not on_step,
+                 batch_size=len(labels))
+        self.log_dict(metrics, on_step=False, on_epoch=True, prog_bar=stage == "val")
+        return loss
+
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+        return self._step(batch, "train")
+
+    def on_train_epoch_end(self) -> None:
+        """Metrics are logged as objects in the step; nothing to add."""
+
+    def validation_step(self, batch, batch_idx: int) -> None:
+        self._step(batch, "val")
+
+    def test_step(self, batch, batch_idx: int) -> None:
+        self._step(batch, "test")
+
+    def on_validation_epoch_end(self) -> None:
+        """No confusion matrix here: the box metrics say more."""
+
+    def on_test_epoch_end(self) -> None:
+        """As above."""
+
+    def predict_step(self, batch, batch_idx: int) -> torch.Tensor:
+        images = batch[0] if isinstance(batch, (list, tuple)) else batch
+        boxes, logits = self.predict_boxes(images)
+        xywh = box_convert(boxes, "xyxy", "xywh")
+        return torch.cat([xywh, logits.argmax(dim=1, keepdim=True).float(), logits.softmax(1).amax(1, keepdim=True)], 1)

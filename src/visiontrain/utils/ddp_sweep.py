@@ -1,0 +1,58 @@
+"""Sweeps and DDP together.
+
+Lightning starts DDP ranks > 0 by re-running the command line. Under ``-m`` that command line is the whole sweep:
+rank 1 would start its own multirun (and under Optuna sample other hyperparameters). So each sweep job publishes
+its own overrides and run dir in the environment before training; a rank > 0 started from it replaces the sweep
+command line with exactly that one job.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+ENV_VAR = "VT_DDP_JOB_ARGS"
+# Variables Lightning's launcher sets in the parent process; those that a cluster (Slurm, torchrun) set before we
+# started are theirs and stay.
+_LAUNCHER_VARS = ("MASTER_ADDR", "MASTER_PORT", "NODE_RANK", "LOCAL_RANK", "WORLD_SIZE")
+_SET_AT_START = {name for name in _LAUNCHER_VARS if name in os.environ}
+
+
+def publish_job_for_ddp_ranks() -> None:
+    """In a multirun job: tell the DDP ranks Lightning is about to start which single job to run."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    hc = HydraConfig.get()
+    if hc.mode != RunMode.MULTIRUN:
+        os.environ.pop(ENV_VAR, None)
+        return
+    args = [*hc.overrides.task, f"hydra.run.dir={_quote(hc.runtime.output_dir)}"]
+    os.environ[ENV_VAR] = json.dumps(args)
+
+
+def rewrite_argv_for_ddp_rank() -> None:
+    """In a DDP rank > 0 launched from a sweep job: run that job alone, not the sweep."""
+    args = os.environ.get(ENV_VAR)
+    rank = int(os.environ.get("LOCAL_RANK", "0") or 0)
+    if not args or rank == 0:
+        return
+    sys.argv = [sys.argv[0], *json.loads(args), "hydra.output_subdir=null", f"hydra.job.name=train_ddp_process_{rank}"]
+
+
+def end_process_group() -> None:
+    """After a sweep job: close its process group (its other ranks have exited) and forget the launcher's variables,
+    so that the next job's DDP launches its own ranks on a fresh port instead of waiting for the dead ones."""
+    if "torch" in sys.modules:
+        import torch.distributed as dist
+
+        if dist.is_available() and dist.is_initialized():
+            dist.destroy_process_group()
+    for name in _LAUNCHER_VARS:
+        if name not in _SET_AT_START:
+            os.environ.pop(name, None)
+
+
+def _quote(value: str) -> str:
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
