@@ -39,3 +39,14 @@ def test_failed_run_writes_failed_metrics_json(tmp_path, data_dir):
     record = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert record["status"] == "failed"
     assert "missing" in record["error"] and "\n" not in record["error"]
+
+
+def test_non_finite_loss_stops_with_step_batch_and_learning_rate(tmp_path, data_dir):
+    cfg = compose_cfg([*FAST, "model.optimizer.lr=1e30", "trainer.limit_train_batches=5"], tmp_path, data_dir)
+    with pytest.raises(SystemExit):
+        run_job(cfg, train)
+    record = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert record["status"] == "failed"
+    assert record["error"].startswith("training loss is nan at step") or record["error"].startswith(
+        "training loss is inf at step"), record["error"]
+    assert "batch" in record["error"] and "learning rate 1e+30" in record["error"]

@@ -17,6 +17,10 @@ class WeightsError(VisiontrainError):
     """Pretrained weights or a checkpoint cannot be found or loaded."""
 
 
+class TrainingError(VisiontrainError):
+    """Training cannot go on (e.g. the loss became NaN); the message says where and what to change."""
+
+
 def find_user_error(exc: BaseException) -> VisiontrainError | None:
     """Return the VisiontrainError behind ``exc`` (Hydra and DataLoader workers wrap exceptions), if any."""
     seen = set()

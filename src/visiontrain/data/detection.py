@@ -1,0 +1,260 @@
+"""Detection / instance-segmentation datamodule: any reader (COCO, YOLO, VOC, instance masks, generated
+shapes-det), seeded splits, Albumentations pipelines that move boxes (and masks) with the image.
+
+Targets follow torchvision's detection contract: per image a dict of ``boxes`` (N,4 float xyxy), ``labels``
+(0..K-1 here; models shift them for their background class), ``iscrowd``, ``area``, ``difficult``, ``image_id``
+and, with ``with_masks``, ``masks`` (N,H,W uint8).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Iterator, Literal, Sequence
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from visiontrain.data.augment import build_pipeline
+from visiontrain.data.formats.detection_records import DetectionIndex
+from visiontrain.errors import ConfigError, DataError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BoxFilter:
+    """What survives augmentation: boxes are clipped to the image, then smaller ones are dropped (and counted)."""
+
+    min_area: float = 4.0  # pixels
+    min_visibility: float = 0.0  # fraction of the box's area before augmentation
+    min_width: float = 1.0
+    min_height: float = 1.0
+
+
+def collate(batch: Sequence[tuple[torch.Tensor, dict]]) -> tuple[list[torch.Tensor], list[dict]]:
+    """Images keep their own sizes: torchvision detectors resize and batch them themselves."""
+    images, targets = zip(*batch)
+    return list(images), list(targets)
+
+
+class DetectionDataset(Dataset):
+    def __init__(self, index: DetectionIndex, indices: np.ndarray, transform, with_masks: bool, training: bool,
+                 keep_difficult: bool, on_bad_sample: str) -> None:
+        self.index, self.indices, self.transform = index, indices, transform
+        self.with_masks, self.training, self.keep_difficult = with_masks, training, keep_difficult
+        self.on_bad_sample = on_bad_sample
+        self.dropped = Counter()  # boxes lost to augmentation, bad samples skipped (exact with num_workers=0)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, dict]:
+        for attempt in range(len(self.indices)):
+            j = int(self.indices[(i + attempt) % len(self.indices)])
+            try:
+                return self._sample(j)
+            except DataError as exc:
+                if self.on_bad_sample != "skip":
+                    raise
+                self.dropped["unreadable samples skipped"] += 1
+                log.warning(f"skipped: {exc}")
+        raise DataError("every sample of this split is unreadable")
+
+    def _sample(self, j: int) -> tuple[torch.Tensor, dict]:
+        s = self.index.load(j, with_masks=self.with_masks)
+        keep = np.ones(len(s["labels"]), bool)
+        if self.training:  # like torchvision's references: crowd regions and VOC 'difficult' objects are not targets
+            keep &= s["iscrowd"] == 0
+            if not self.keep_difficult:
+                keep &= ~s["difficult"]
+        boxes = s["boxes"][keep]
+        kwargs: dict[str, Any] = {"image": s["image"], "bboxes": boxes, "index": np.flatnonzero(keep)}
+        if self.with_masks and keep.any():
+            kwargs["masks"] = s["masks"][keep]
+        out = self.transform(**kwargs)
+        kept = np.asarray(out["index"], dtype=np.int64)  # albumentations may return label fields as floats
+        new_boxes = np.asarray(out["bboxes"], dtype=np.float32).reshape(-1, 4)
+        self.dropped["boxes dropped by augmentation"] += int(keep.sum()) - len(kept)
+        image = out["image"]
+        target = {
+            "boxes": torch.from_numpy(new_boxes),
+            "labels": torch.from_numpy(s["labels"][kept]),
+            "iscrowd": torch.from_numpy(s["iscrowd"][kept].astype(np.int64)),
+            "difficult": torch.from_numpy(s["difficult"][kept]),
+            "area": torch.from_numpy(_scaled_area(s["area"], s["boxes"], new_boxes, kept)),
+            "image_id": int(s["image_id"]),
+        }
+        if self.with_masks:
+            target["masks"] = _select_masks(out.get("masks"), kwargs.get("index"), kept, image.shape[-2:])
+        return image, target
+
+
+def _scaled_area(area: np.ndarray | None, before: np.ndarray, after: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """The dataset's object area (COCO: mask area), scaled like the box when a transform resized it."""
+    box_area = lambda b: (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])  # noqa: E731
+    if area is None:
+        return box_area(after).astype(np.float32)
+    ratio = box_area(after) / np.maximum(box_area(before[kept]), 1e-6)
+    return (area[kept] * ratio).astype(np.float32)
+
+
+def _select_masks(masks, passed: np.ndarray | None, kept: np.ndarray, size) -> torch.Tensor:
+    if masks is None or len(kept) == 0:
+        return torch.zeros((0, *size), dtype=torch.uint8)
+    masks = torch.as_tensor(np.stack([np.asarray(m) for m in masks]) if isinstance(masks, list) else masks)
+    rows = [int(np.flatnonzero(passed == k)[0]) for k in kept]  # kept holds original indices
+    return masks[rows].to(torch.uint8)
+
+
+class GroupedBatchSampler(Sampler[list[int]]):
+    """Batches of images with similar aspect ratios (torchvision references' idea): less padding per batch."""
+
+    def __init__(self, aspect_ratios: np.ndarray, batch_size: int, seed: int = 0) -> None:
+        self.groups = np.digitize(np.log2(aspect_ratios), [-0.5, 0.0, 0.5])  # tall, portrait, landscape, wide
+        self.batch_size, self.seed, self.epoch = batch_size, seed, 0
+
+    def __iter__(self) -> Iterator[list[int]]:
+        rng = np.random.default_rng(self.seed + self.epoch)
+        self.epoch += 1
+        buckets: dict[int, list[int]] = {}
+        batches = []
+        for i in rng.permutation(len(self.groups)):
+            bucket = buckets.setdefault(int(self.groups[i]), [])
+            bucket.append(int(i))
+            if len(bucket) == self.batch_size:
+                batches.append(bucket)
+                buckets[int(self.groups[i])] = []
+        batches += [b for b in buckets.values() if b]
+        yield from (batches[k] for k in rng.permutation(len(batches)))
+
+    def __len__(self) -> int:
+        return sum(math.ceil(n / self.batch_size) for n in np.bincount(self.groups) if n)
+
+
+class DetectionDataModule(pl.LightningDataModule):
+    """``batch_size`` is per device."""
+
+    def __init__(
+        self,
+        source: Any,
+        train_transforms: Sequence[Any] | None = None,
+        eval_transforms: Sequence[Any] | None = None,
+        box_filter: BoxFilter | dict | None = None,
+        with_masks: bool = False,
+        train_difficult: bool = False,
+        on_bad_sample: Literal["error", "skip"] = "error",
+        val_fraction: float = 0.15,
+        test_fraction: float = 0.15,
+        group_by_aspect_ratio: bool = False,
+        batch_size: int = 4,
+        eval_batch_size: int | None = None,
+        num_workers: int = 0,
+        pin_memory: bool = False,
+        persistent_workers: bool = False,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        import albumentations as A
+
+        bf = box_filter if isinstance(box_filter, BoxFilter) else BoxFilter(**(box_filter or {}))
+        # Readers hand over absolute xyxy boxes; "index" tracks which objects (and masks) survive each transform.
+        bbox_params = A.BboxParams(format="pascal_voc", label_fields=["index"], min_area=bf.min_area,
+                                   min_visibility=bf.min_visibility, min_width=bf.min_width,
+                                   min_height=bf.min_height, clip=True, filter_invalid_bboxes=True)
+        with warnings.catch_warnings():  # an empty eval pipeline has nothing that moves boxes: that is fine
+            warnings.filterwarnings("ignore", message="Got processor for bboxes")
+            self.train_transform = build_pipeline(train_transforms, bbox_params=bbox_params)
+            self.eval_transform = build_pipeline(eval_transforms, bbox_params=bbox_params)
+        self.source, self.with_masks, self.train_difficult = source, with_masks, train_difficult
+        self.on_bad_sample = on_bad_sample
+        if not (0 <= val_fraction < 1 and 0 <= test_fraction < 1 and val_fraction + test_fraction < 1):
+            raise ConfigError(f"data.val_fraction + data.test_fraction must be in [0, 1); got {val_fraction} + "
+                              f"{test_fraction}")
+        self.val_fraction, self.test_fraction, self.seed = val_fraction, test_fraction, seed
+        self.group_by_aspect_ratio = group_by_aspect_ratio
+        self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
+        self.loader_kwargs = {"num_workers": num_workers, "pin_memory": pin_memory, "collate_fn": collate,
+                              "persistent_workers": persistent_workers and num_workers > 0}
+        self.index: DetectionIndex | None = None
+        self.splits: dict[str, np.ndarray] = {}
+        self.datasets: dict[str, DetectionDataset] = {}
+
+    @property
+    def class_names(self) -> list[str]:
+        self._load()
+        return list(self.index.class_names)
+
+    @property
+    def category_ids(self) -> list[int] | None:
+        """COCO sources: the dataset's category id of each label (for results files)."""
+        self._load()
+        return self.index.category_ids
+
+    def prepare_data(self) -> None:
+        self.source.prepare()
+
+    def _load(self) -> None:
+        if self.index is not None:
+            return
+        self.index = self.source.load_index(self.on_bad_sample)
+        if not self.index.class_names:
+            raise DataError(f"{type(self.source).__name__}: the dataset defines no classes")
+        self.splits = self._complete_splits(self.index.splits, len(self.index))
+        sizes = ", ".join(f"{k}={len(v)}" for k, v in self.splits.items())
+        objects = sum(len(r.labels) for r in self.index.records)
+        log.info(f"{type(self.source).__name__}: {len(self.index.class_names)} classes, {objects} objects, {sizes}")
+        if self.index.skipped:
+            log.warning(f"Data problems handled while reading: {self.index.summary()}")
+
+    def _complete_splits(self, predefined: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
+        """The source's own splits where it has them; a seeded random carve-out of train for what is missing."""
+        splits = dict(predefined) if predefined else {"train": np.arange(n)}
+        rng = np.random.default_rng(self.seed)
+        train = rng.permutation(splits["train"])
+        pool = len(train)
+        for name, fraction in (("test", self.test_fraction), ("val", self.val_fraction)):
+            if name not in splits and fraction > 0 and pool > 2:
+                take = max(1, round(fraction * pool))
+                splits[name], train = np.sort(train[:take]), train[take:]
+        splits["train"] = np.sort(train)
+        if len(splits["train"]) == 0:
+            raise DataError(f"{type(self.source).__name__}: no training images")
+        return splits
+
+    def setup(self, stage: str | None = None) -> None:
+        self._load()
+
+    def _dataset(self, split: str) -> DetectionDataset:
+        self._load()
+        if split not in self.datasets:
+            train = split == "train"
+            self.datasets[split] = DetectionDataset(
+                self.index, self.splits.get(split, np.array([], np.int64)),
+                self.train_transform if train else self.eval_transform, self.with_masks, train,
+                self.train_difficult, self.on_bad_sample)
+        return self.datasets[split]
+
+    def train_dataloader(self) -> DataLoader:
+        ds = self._dataset("train")
+        if self.group_by_aspect_ratio:
+            records = [self.index.records[int(j)] for j in ds.indices]
+            ratios = np.asarray([r.width / max(r.height, 1) for r in records])
+            sampler = GroupedBatchSampler(ratios, self.batch_size, self.seed)
+            return DataLoader(ds, batch_sampler=sampler, **self.loader_kwargs)
+        return DataLoader(ds, batch_size=self.batch_size, shuffle=True, drop_last=len(ds) > self.batch_size,
+                          **self.loader_kwargs)
+
+    def val_dataloader(self) -> DataLoader:
+        return DataLoader(self._dataset("val"), batch_size=self.eval_batch_size, **self.loader_kwargs)
+
+    def test_dataloader(self) -> DataLoader:
+        return DataLoader(self._dataset("test"), batch_size=self.eval_batch_size, **self.loader_kwargs)
+
+    def predict_dataloader(self) -> DataLoader:
+        return self.test_dataloader()

@@ -1,0 +1,120 @@
+"""Pascal VOC: ``Annotations/<id>.xml``, ``JPEGImages/<id>.jpg``, ``ImageSets/Main/<split>.txt`` listing ids.
+
+VOC pixel coordinates are 1-based and inclusive; like Detectron2, ``xmin``/``ymin`` move by -1 so that a box
+covering the whole image is [0, 0, W, H]. ``difficult`` objects are kept with their flag (the datamodule leaves
+them out of training by default and evaluation ignores them).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from visiontrain.data.formats.detection_records import DetectionIndex, Record, image_size, missing_image, sanitize_boxes
+from visiontrain.errors import DataError
+
+EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
+
+
+class VocReader:
+    def __init__(self, root: str, train: str = "ImageSets/Main/train.txt", val: str | None = "ImageSets/Main/val.txt",
+                 test: str | None = None, images: str = "JPEGImages", annotations: str = "Annotations",
+                 class_names: list[str] | None = None) -> None:
+        self.root = Path(root).expanduser()
+        self.split_files = {k: v for k, v in (("train", train), ("val", val), ("test", test)) if v}
+        self.images, self.annotations = self.root / images, self.root / annotations
+        self.class_names = list(class_names) if class_names else None
+
+    def prepare(self) -> None:
+        """Nothing to fetch: the user's files are read as they are."""
+
+    def _ids(self, list_file: str) -> list[str]:
+        path = self.root / list_file
+        if not path.is_file():
+            raise DataError(f"{path}: VOC image-set file not found (expected one image id per line)")
+        return [line.split()[0] for line in path.read_text().splitlines() if line.strip()]
+
+    def load_index(self, on_bad_sample: str = "error") -> DetectionIndex:
+        ids = {split: self._ids(f) for split, f in self.split_files.items()}
+        parsed = {i: parse_xml(self.annotations / f"{i}.xml") for split_ids in ids.values() for i in split_ids}
+        names = self.class_names or sorted({o["name"] for p in parsed.values() for o in p["objects"]})
+        label_of = {n: k for k, n in enumerate(names)}
+        records: list[Record] = []
+        splits: dict[str, np.ndarray] = {}
+        skipped: Counter = Counter()
+        for split, split_ids in ids.items():
+            start = len(records)
+            for image_id in split_ids:
+                rec = self._record(image_id, len(records), parsed[image_id], label_of, on_bad_sample, skipped)
+                if rec is not None:
+                    records.append(rec)
+            splits[split] = np.arange(start, len(records))
+        return DetectionIndex(names, records, splits, None, skipped)
+
+    def _image_path(self, image_id: str) -> Path:
+        for ext in EXTENSIONS:
+            if (self.images / f"{image_id}{ext}").is_file():
+                return self.images / f"{image_id}{ext}"
+        return self.images / f"{image_id}.jpg"
+
+    def _record(self, image_id: str, index: int, ann: dict, label_of: dict, on_bad_sample: str, skipped: Counter):
+        path = self._image_path(image_id)
+        if missing_image(path, on_bad_sample, skipped):
+            return None
+        w, h = ann["size"] or image_size(path)
+        objects = ann["objects"]
+        for o in objects:
+            if o["name"] not in label_of:
+                raise DataError(f"{ann['file']}: unknown class '{o['name']}' (known: {', '.join(label_of)})")
+        xyxy = np.asarray([o["box"] for o in objects], dtype=np.float32).reshape(-1, 4)
+        boxes, keep = sanitize_boxes(xyxy, w, h, str(ann["file"]), skipped)
+        kept = [o for o, k in zip(objects, keep) if k]
+        return Record(path, index, w, h, boxes[keep], [label_of[o["name"]] for o in kept],
+                      difficult=np.asarray([o["difficult"] for o in kept], dtype=bool))
+
+
+def parse_xml(path: Path) -> dict:
+    try:
+        root = ET.parse(path).getroot()
+    except FileNotFoundError:
+        raise DataError(f"{path}: VOC annotation file not found") from None
+    except ET.ParseError as exc:
+        raise DataError(f"{path}: not valid XML ({exc})") from None
+    size = root.find("size")
+    wh = None
+    if size is not None and size.findtext("width") and size.findtext("height"):
+        wh = (int(float(size.findtext("width"))), int(float(size.findtext("height"))))
+        wh = wh if wh[0] > 0 and wh[1] > 0 else None
+    objects = []
+    for obj in root.iter("object"):
+        bb = obj.find("bndbox")
+        if bb is None:
+            raise DataError(f"{path}: an <object> has no <bndbox>")
+        try:
+            xmin, ymin, xmax, ymax = (float(bb.findtext(k)) for k in ("xmin", "ymin", "xmax", "ymax"))
+        except (TypeError, ValueError):
+            raise DataError(f"{path}: <bndbox> needs numeric xmin, ymin, xmax, ymax") from None
+        objects.append({"name": (obj.findtext("name") or "").strip(), "box": [xmin - 1, ymin - 1, xmax, ymax],
+                        "difficult": (obj.findtext("difficult") or "0").strip() == "1"})
+    return {"file": path, "size": wh, "objects": objects}
+
+
+def write_xml(path: Path, filename: str, width: int, height: int, objects: list[tuple[str, list[float], bool]]) -> None:
+    """Write one VOC annotation; ``objects`` are (class name, [x1, y1, x2, y2] 0-based xyxy, difficult)."""
+    root = ET.Element("annotation")
+    ET.SubElement(root, "filename").text = filename
+    size = ET.SubElement(root, "size")
+    for key, value in (("width", width), ("height", height), ("depth", 3)):
+        ET.SubElement(size, key).text = str(value)
+    for name, (x1, y1, x2, y2), difficult in objects:
+        obj = ET.SubElement(root, "object")
+        ET.SubElement(obj, "name").text = name
+        ET.SubElement(obj, "difficult").text = "1" if difficult else "0"
+        bb = ET.SubElement(obj, "bndbox")
+        for key, value in (("xmin", x1 + 1), ("ymin", y1 + 1), ("xmax", x2), ("ymax", y2)):
+            ET.SubElement(bb, key).text = f"{value:g}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ET.ElementTree(root).write(path)

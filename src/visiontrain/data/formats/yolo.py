@@ -1,0 +1,119 @@
+"""YOLO txt (Ultralytics layout): a data YAML naming image folders and classes; per image a ``labels/…/<stem>.txt``
+with one ``cls cx cy w h`` line per object, normalised to the image size. An image without a label file is a
+negative (no objects). Polygon lines (``cls x1 y1 x2 y2 …``, YOLO-seg) give their enclosing box.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from visiontrain.data.formats.detection_records import DetectionIndex, Record, image_size, sanitize_boxes
+from visiontrain.data.formats.images import is_image_file
+from visiontrain.errors import DataError
+
+
+class YoloReader:
+    def __init__(self, data_yaml: str) -> None:
+        self.data_yaml = Path(data_yaml).expanduser()
+
+    def prepare(self) -> None:
+        """Nothing to fetch: the user's files are read as they are."""
+
+    def _spec(self) -> tuple[Path, dict, list[str]]:
+        import yaml
+
+        try:
+            spec = yaml.safe_load(self.data_yaml.read_text()) or {}
+        except FileNotFoundError:
+            raise DataError(f"{self.data_yaml}: YOLO data YAML not found (set data.source.data_yaml)") from None
+        except yaml.YAMLError as exc:
+            raise DataError(f"{self.data_yaml}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        names = spec.get("names")
+        if isinstance(names, dict):
+            names = [names[k] for k in sorted(names)]
+        if not names or "train" not in spec:
+            raise DataError(f"{self.data_yaml}: needs 'train' (image folder) and 'names' (class names)")
+        root = Path(spec.get("path") or ".").expanduser()
+        root = root if root.is_absolute() else self.data_yaml.parent / root
+        return root, spec, [str(n) for n in names]
+
+    def load_index(self, on_bad_sample: str = "error") -> DetectionIndex:
+        root, spec, names = self._spec()
+        records: list[Record] = []
+        splits: dict[str, np.ndarray] = {}
+        skipped: Counter = Counter()
+        for split in ("train", "val", "test"):
+            if not spec.get(split):
+                continue
+            start = len(records)
+            for path in self._images(root, spec[split]):
+                rec = self._record(path, len(records), len(names), on_bad_sample, skipped)
+                if rec is not None:
+                    records.append(rec)
+            splits[split] = np.arange(start, len(records))
+        return DetectionIndex(names, records, splits, None, skipped)
+
+    def _images(self, root: Path, entry) -> list[Path]:
+        paths: list[Path] = []
+        for item in entry if isinstance(entry, list) else [entry]:
+            p = root / item
+            if p.is_dir():
+                paths += sorted(f for f in p.rglob("*") if f.is_file() and is_image_file(f))
+            elif p.suffix == ".txt" and p.is_file():  # a list of image paths, relative to root
+                paths += [root / line.strip() for line in p.read_text().splitlines() if line.strip()]
+            else:
+                raise DataError(f"{self.data_yaml}: '{item}' is neither an image folder nor a list file under {root}")
+        return paths
+
+    def _record(self, path: Path, image_id: int, num_classes: int, on_bad_sample: str, skipped: Counter):
+        try:
+            w, h = image_size(path)
+        except DataError:
+            if on_bad_sample != "skip":
+                raise
+            skipped["missing or unreadable images skipped"] += 1
+            return None
+        rows = read_label_file(label_path(path), num_classes)
+        cx, cy, bw, bh = (rows[:, i] for i in range(1, 5))
+        xyxy = np.stack([(cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h], axis=1)
+        boxes, keep = sanitize_boxes(xyxy, w, h, str(path), skipped)
+        return Record(path, image_id, w, h, boxes[keep], rows[keep, 0].astype(np.int64))
+
+
+def label_path(image: Path) -> Path:
+    """Ultralytics' rule: the last ``images`` folder in the path becomes ``labels``, the suffix ``.txt``."""
+    parts = list(image.parts)
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i] == "images":
+            parts[i] = "labels"
+            break
+    return Path(*parts).with_suffix(".txt")
+
+
+def read_label_file(path: Path, num_classes: int) -> np.ndarray:
+    """(N, 5) float64 rows ``cls cx cy w h``; a missing file is an image without objects."""
+    if not path.is_file():
+        return np.zeros((0, 5))
+    rows = []
+    for n, line in enumerate(path.read_text().splitlines(), start=1):
+        values = line.split()
+        if not values:
+            continue
+        try:
+            numbers = [float(v) for v in values]
+        except ValueError:
+            raise DataError(f"{path}:{n}: not numbers: '{line.strip()}'") from None
+        cls = numbers[0]
+        if cls != int(cls) or not 0 <= cls < num_classes:
+            raise DataError(f"{path}:{n}: unknown class id {values[0]} (the data YAML names {num_classes} classes)")
+        if len(numbers) == 5:
+            rows.append(numbers)
+        elif len(numbers) >= 7 and len(numbers) % 2 == 1:  # polygon: its enclosing box
+            xs, ys = numbers[1::2], numbers[2::2]
+            rows.append([cls, (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2, max(xs) - min(xs), max(ys) - min(ys)])
+        else:
+            raise DataError(f"{path}:{n}: expected 'cls cx cy w h' (5 numbers), got {len(numbers)}")
+    return np.asarray(rows, dtype=np.float64).reshape(-1, 5)

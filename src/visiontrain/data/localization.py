@@ -1,0 +1,103 @@
+"""Single-object localization datamodule: each image has exactly one object; the target is the lecture's
+"vector answer" y = [x, y, w, h, class] with the box normalised to the image (top-left corner, width, height)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Sequence
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from visiontrain.data.augment import build_pipeline
+from visiontrain.data.splits import complete_splits
+from visiontrain.errors import DataError
+
+log = logging.getLogger(__name__)
+
+
+class LocalizationDataset(Dataset):
+    def __init__(self, index, indices: np.ndarray, transform, fallback) -> None:
+        self.index, self.indices, self.transform, self.fallback = index, indices, transform, fallback
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        sample = self.index.load(int(self.indices[i]))
+        out = self.transform(image=sample["image"], bboxes=sample["boxes"], labels=sample["labels"])
+        if len(out["bboxes"]) != 1:  # the augmentation cut the object away: keep the sample, unaugmented
+            out = self.fallback(image=sample["image"], bboxes=sample["boxes"], labels=sample["labels"])
+        image = out["image"]
+        h, w = image.shape[-2:]
+        x0, y0, x1, y1 = (float(v) for v in out["bboxes"][0])
+        target = torch.tensor([x0 / w, y0 / h, (x1 - x0) / w, (y1 - y0) / h, float(out["labels"][0])])
+        return image, target
+
+
+class LocalizationDataModule(pl.LightningDataModule):
+    """``source``: any detection reader (YOLO, COCO, VOC, generated shapes-loc) whose images hold one object each."""
+
+    def __init__(self, source: Any, train_transforms: Sequence[Any] | None = None,
+                 eval_transforms: Sequence[Any] | None = None, image_size: int | None = None,
+                 val_fraction: float = 0.15, test_fraction: float = 0.15, batch_size: int = 64,
+                 num_workers: int = 0, pin_memory: bool = False, seed: int = 0) -> None:
+        super().__init__()
+        import albumentations as A
+
+        self.source, self.image_size = source, image_size
+        bbox = dict(bbox_params=A.BboxParams(format="pascal_voc", label_fields=["labels"], min_visibility=0.5))
+        self.train_transform = build_pipeline(train_transforms, **bbox)
+        self.eval_transform = build_pipeline(eval_transforms, **bbox)
+        self.val_fraction, self.test_fraction, self.seed = val_fraction, test_fraction, seed
+        self.batch_size = batch_size
+        self.loader_kwargs = {"num_workers": num_workers, "pin_memory": pin_memory}
+        self.index = None
+        self.splits: dict[str, np.ndarray] = {}
+
+    @property
+    def class_names(self) -> list[str]:
+        self._load()
+        return list(self.index.class_names)
+
+    def prepare_data(self) -> None:
+        self.source.prepare()
+
+    def _load(self) -> None:
+        if self.index is not None:
+            return
+        index = self.source.load_index()
+        counts = [len(r.labels) for r in index.records]
+        wrong = [str(r.path) for r, n in zip(index.records, counts) if n != 1]
+        if wrong:
+            raise DataError(f"{wrong[0]}: localization needs exactly one object per image "
+                            f"({len(wrong)} images have none or several); use a detection model instead")
+        labels = np.asarray([int(r.labels[0]) for r in index.records])
+        predefined = {k: v for k, v in index.splits.items() if len(v)}
+        if set(predefined) == {"train"} and len(predefined["train"]) == len(labels):
+            predefined = {}  # one folder only: split it here
+        self.splits = complete_splits(labels, predefined, self.val_fraction, self.test_fraction, self.seed)
+        self.index = index
+        log.info(f"localization: {len(index.class_names)} classes, "
+                 + ", ".join(f"{k}={len(v)}" for k, v in self.splits.items()))
+
+    def setup(self, stage: str | None = None) -> None:
+        self._load()
+
+    def _loader(self, split: str, train: bool) -> DataLoader:
+        self._load()
+        transform = self.train_transform if train else self.eval_transform
+        dataset = LocalizationDataset(self.index, self.splits[split], transform, self.eval_transform)
+        return DataLoader(dataset, batch_size=self.batch_size, shuffle=train, drop_last=train and len(dataset) >
+                          self.batch_size, **self.loader_kwargs)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val", False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", False)

@@ -1,0 +1,68 @@
+"""COCO mAP through torchmetrics (faster_coco_eval backend when installed, else pycocotools), with the
+dataset's own object areas and crowd/difficult objects ignored as COCOeval does."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from typing import Literal, Sequence
+
+import torch
+from torchmetrics.detection import MeanAveragePrecision
+
+Backend = Literal["auto", "faster_coco_eval", "pycocotools"]
+SUMMARY = ("map", "map_50", "map_75", "map_small", "map_medium", "map_large", "mar_1", "mar_10", "mar_100")
+
+
+def resolve_backend(backend: Backend) -> str:
+    if backend != "auto":
+        return backend
+    return "faster_coco_eval" if importlib.util.find_spec("faster_coco_eval") else "pycocotools"
+
+
+def make_map(masks: bool = False, class_metrics: bool = True, backend: Backend = "auto") -> MeanAveragePrecision:
+    # faster_coco_eval logs its whole summary table at INFO on every compute; the run logs the numbers itself
+    logging.getLogger("faster_coco_eval").setLevel(logging.WARNING)
+    return MeanAveragePrecision(box_format="xyxy", iou_type=("bbox", "segm") if masks else "bbox",
+                                class_metrics=class_metrics, backend=resolve_backend(backend))
+
+
+def metric_inputs(predictions: Sequence[dict], targets: Sequence[dict], masks: bool = False
+                  ) -> tuple[list[dict], list[dict]]:
+    """Model outputs and dataset targets (labels 0..K-1) → torchmetrics' dicts. VOC 'difficult' objects count as
+    crowd: detections on them are neither rewarded nor punished."""
+    preds, gts = [], []
+    for p, t in zip(predictions, targets):
+        pred = {"boxes": p["boxes"].detach().float().cpu(), "scores": p["scores"].detach().float().cpu(),
+                "labels": p["labels"].detach().cpu()}
+        gt = {"boxes": t["boxes"].float().cpu(), "labels": t["labels"].cpu(),
+              "iscrowd": (t["iscrowd"].bool() | t["difficult"].bool()).long().cpu()
+              if "difficult" in t else t["iscrowd"].long().cpu()}
+        if "area" in t:
+            gt["area"] = t["area"].float().cpu()
+        if masks:
+            m = p["masks"].detach().cpu()
+            pred["masks"] = (m[:, 0] if m.ndim == 4 else m) > 0.5
+            gt["masks"] = t["masks"].bool().cpu()
+        preds.append(pred)
+        gts.append(gt)
+    return preds, gts
+
+
+def flatten(result: dict, stage: str, class_names: Sequence[str], masks: bool = False,
+            class_metrics: bool = True) -> dict[str, float]:
+    """torchmetrics' result → ``{stage}/map``, ``{stage}/map_50``, …, ``{stage}/map_segm``, ``{stage}/ap/<class>``."""
+    out: dict[str, float] = {}
+    for iou_type in ("bbox", "segm") if masks else ("bbox",):
+        prefix = f"{iou_type}_" if masks else ""
+        suffix = "_segm" if iou_type == "segm" else ""
+        for key in SUMMARY:
+            if f"{prefix}{key}" in result:
+                out[f"{stage}/{key}{suffix}"] = float(result[f"{prefix}{key}"])
+        per_class = result.get(f"{prefix}map_per_class")
+        classes = result.get(f"{prefix}classes", result.get("classes"))
+        if class_metrics and per_class is not None and classes is not None:
+            for label, ap in zip(torch.atleast_1d(classes).tolist(), torch.atleast_1d(per_class).tolist()):
+                if 0 <= label < len(class_names):
+                    out[f"{stage}/ap{suffix}/{class_names[label]}"] = float(ap)
+    return out

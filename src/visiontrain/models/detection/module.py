@@ -1,0 +1,167 @@
+"""Object detection / instance segmentation LightningModule around torchvision's detectors.
+
+Data labels are 0..K-1; torchvision's detectors reserve 0 for the background, so labels move by +1 on the way in
+and -1 on the way out. Images arrive as float [0, 1]; the detector's own transform normalises and resizes them
+(``min_size``/``max_size``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Any, Callable, Literal
+
+import pytorch_lightning as pl
+import torch
+
+from visiontrain.errors import ConfigError, DataError, TrainingError
+from visiontrain.models.detection.factory import Architecture, build_detector, has_masks
+from visiontrain.models.detection.metrics import Backend, flatten, make_map, metric_inputs
+from visiontrain.models.detection.overlays import log_detections
+from visiontrain.models.detection.weights import load_detector_file
+from visiontrain.models.optim import build_optimizers
+
+log = logging.getLogger(__name__)
+
+
+def _plain(value: Any) -> Any:
+    from omegaconf import DictConfig, ListConfig, OmegaConf
+
+    return OmegaConf.to_container(value, resolve=True) if isinstance(value, (DictConfig, ListConfig)) else value
+
+
+class Detector(pl.LightningModule):
+    def __init__(
+        self,
+        architecture: Architecture = "fasterrcnn_mobilenet_v3_large_320_fpn",
+        weights: str | None = None,
+        weights_backbone: str | None = None,
+        weights_path: str | None = None,
+        trainable_backbone_layers: int | None = None,
+        min_size: int | None = None,
+        max_size: int | None = None,
+        detector_kwargs: dict[str, Any] | None = None,
+        class_names: list[str] | None = None,
+        optimizer: Callable | None = None,
+        scheduler: Callable | None = None,
+        scheduler_interval: Literal["epoch", "step"] = "epoch",
+        warmup_steps: int = 0,
+        warmup_factor: float = 0.001,
+        map_backend: Backend = "auto",
+        class_metrics: bool = True,
+        log_images: int = 4,
+        image_score_threshold: float = 0.3,
+    ) -> None:
+        super().__init__()
+        # plain containers only: checkpoints are read back with weights_only=True, which refuses OmegaConf objects
+        detector_kwargs = _plain(detector_kwargs) or {}
+        class_names = _plain(class_names)
+        self.save_hyperparameters(ignore=["optimizer", "scheduler"])  # partials come from the run config
+        self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
+        self.masks = has_masks(architecture)
+        self.model: torch.nn.Module | None = None
+        if class_names:
+            self._build(list(class_names))
+
+    # --- construction -------------------------------------------------------------------------------------------
+    def _build(self, class_names: list[str]) -> None:
+        h = self.hparams
+        self.class_names = class_names
+        self.hparams["class_names"] = list(class_names)  # checkpoints rebuild the heads from this
+        self.model = build_detector(h.architecture, len(class_names) + 1, h.weights, h.weights_backbone,
+                                    h.trainable_backbone_layers, h.min_size, h.max_size, h.detector_kwargs)
+        if h.weights_path:
+            load_detector_file(self.model, h.weights_path)
+        self.val_map = make_map(self.masks, h.class_metrics, h.map_backend)
+        self.test_map = make_map(self.masks, h.class_metrics, h.map_backend)
+
+    def setup(self, stage: str) -> None:
+        dm = getattr(self.trainer, "datamodule", None)
+        data_classes = list(getattr(dm, "class_names", None) or []) or None
+        if self.masks and dm is not None and not getattr(dm, "with_masks", False):
+            raise ConfigError(f"model.architecture: {self.hparams.architecture} needs instance masks; "
+                              "set data.with_masks=true (COCO polygons/RLE or instance-mask PNGs)")
+        if self.model is None:
+            if data_classes is None:
+                raise ConfigError("model.class_names: not set and the datamodule has no class_names")
+            self._build(data_classes)
+        elif data_classes is not None and data_classes != self.class_names:
+            raise DataError(f"the data's classes {data_classes} differ from the model's {self.class_names}")
+
+    # --- steps ---------------------------------------------------------------------------------------------------
+    def forward(self, images: list[torch.Tensor]) -> list[dict]:
+        """Predictions with labels 0..K-1 (boxes in input pixels; masks as probabilities N,1,H,W)."""
+        outputs = self.model(images)
+        return [{**o, "labels": o["labels"] - 1} for o in outputs]
+
+    def _model_targets(self, targets: list[dict]) -> list[dict]:
+        keys = ("boxes", "labels", "masks") if self.masks else ("boxes", "labels")
+        return [{k: (t[k] + 1 if k == "labels" else t[k]) for k in keys} for t in targets]
+
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+        images, targets = batch
+        losses = self.model(images, self._model_targets(targets))
+        loss = sum(losses.values())
+        if not torch.isfinite(loss):
+            parts = ", ".join(f"{k}={float(v):.4g}" for k, v in losses.items())
+            raise TrainingError(f"non-finite training loss at step {self.global_step} ({parts}); lower "
+                              "model.optimizer.lr, raise model.warmup_steps or set trainer.gradient_clip_val")
+        n = len(images)
+        self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=n)
+        self.log_dict({f"train/{k}": v.detach() for k, v in losses.items()}, on_step=False, on_epoch=True,
+                      batch_size=n)
+        return loss
+
+    def _eval_step(self, batch, batch_idx: int, stage: str) -> None:
+        images, targets = batch
+        predictions = self(images)
+        preds, gts = metric_inputs(predictions, targets, self.masks)
+        (self.val_map if stage == "val" else self.test_map).update(preds, gts)
+        if batch_idx == 0 and stage == "val" and self.hparams.log_images and not self.trainer.sanity_checking:
+            n = self.hparams.log_images
+            log_detections(self.trainer, f"{stage}/detections", images[:n], preds[:n], gts[:n], self.class_names,
+                           self.hparams.image_score_threshold)
+
+    def validation_step(self, batch, batch_idx: int) -> None:
+        self._eval_step(batch, batch_idx, "val")
+
+    def test_step(self, batch, batch_idx: int) -> None:
+        self._eval_step(batch, batch_idx, "test")
+
+    def _log_map(self, metric, stage: str) -> None:
+        result = metric.compute()  # torchmetrics syncs the states across DDP processes first
+        metric.reset()
+        values = flatten(result, stage, self.class_names, self.masks, self.hparams.class_metrics)
+        for name, value in values.items():
+            # compute() already synced the states, so every process logs the same value
+            self.log(name, value if math.isfinite(value) else -1.0, prog_bar=name.endswith(("/map", "/map_50")))
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_map(self.val_map, "val")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_map(self.test_map, "test")
+
+    def on_train_epoch_end(self) -> None:
+        dm = getattr(self.trainer, "datamodule", None)
+        dataset = getattr(dm, "datasets", {}).get("train")
+        if dataset is not None and dataset.dropped:  # exact with num_workers=0, a lower bound with workers
+            log.info(f"epoch {self.current_epoch}: {dict(dataset.dropped)}")
+
+    def predict_step(self, batch, batch_idx: int) -> list[dict]:
+        images = batch[0] if isinstance(batch, (list, tuple)) and isinstance(batch[0], (list, tuple)) else batch
+        return self(list(images))
+
+    # --- optimisation --------------------------------------------------------------------------------------------
+    def configure_optimizers(self):
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        built = build_optimizers([{"params": params}], self.optimizer_factory, self.scheduler_factory,
+                                 interval=self.hparams.scheduler_interval)
+        if not self.hparams.warmup_steps:
+            return built
+        optimizer, schedulers = (built["optimizer"], [built["lr_scheduler"]]) if isinstance(built, dict) else (
+            built, [])
+        # Linear warm-up per step, as torchvision's detection references do; it multiplies the main schedule.
+        warmup = torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=self.hparams.warmup_factor,
+                                                   total_iters=self.hparams.warmup_steps)
+        return [optimizer], [*schedulers, {"scheduler": warmup, "interval": "step", "name": "warmup"}]
