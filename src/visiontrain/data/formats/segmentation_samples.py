@@ -1,0 +1,74 @@
+"""The common shape of a semantic-segmentation source (mask folders, COCO), and the checks every sample passes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from visiontrain.data.formats.images import read_rgb
+
+IGNORE_INDEX = 255
+
+
+@dataclass
+class SegmentationSamples:
+    class_names: list[str]  # index 0 is usually "background"
+    images: Sequence[Path]
+    mask_loader: Callable[[int], np.ndarray]  # HxW integer class ids, IGNORE_INDEX where unlabelled
+    mask_names: Sequence[str]  # the file (or annotation) each mask comes from, for error messages
+    splits: dict[str, np.ndarray] = field(default_factory=dict)  # predefined split name → indices
+    problems: list[str] = field(default_factory=list)  # unusable files found while indexing (one line each)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def load(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        return read_rgb(self.images[i]), self.mask_loader(i)
+
+    def subset(self, keep: np.ndarray) -> "SegmentationSamples":
+        """The samples at ``keep`` (sorted indices), splits renumbered to match."""
+        new_index = {int(old): new for new, old in enumerate(keep)}
+        splits = {name: np.array([new_index[int(i)] for i in idx if int(i) in new_index], dtype=np.int64)
+                  for name, idx in self.splits.items()}
+        loader = self.mask_loader
+        return SegmentationSamples(self.class_names, [self.images[int(i)] for i in keep],
+                                   lambda j: loader(int(keep[j])), [self.mask_names[int(i)] for i in keep], splits)
+
+
+def image_size(path: Path) -> tuple[int, int]:
+    """(height, width) from the file header, without decoding the pixels."""
+    from PIL import Image
+
+    from visiontrain.errors import DataError
+
+    try:
+        with Image.open(path) as img:
+            w, h = img.size
+            orientation = img.getexif().get(0x0112, 1)
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise DataError(f"{path}: unreadable image ({type(exc).__name__})") from None
+    return (w, h) if orientation in (5, 6, 7, 8) else (h, w)  # read_rgb applies EXIF rotation
+
+
+def check_sample(samples: SegmentationSamples, i: int, ignore_index: int = IGNORE_INDEX) -> str | None:
+    """One line describing what is wrong with sample ``i`` (size, class ids, unreadable mask), or None."""
+    from visiontrain.errors import DataError
+
+    try:
+        mask = samples.mask_loader(i)
+        h, w = image_size(Path(samples.images[i]))
+    except DataError as exc:
+        return str(exc)
+    name = samples.mask_names[i]
+    if mask.shape != (h, w):
+        return (f"{name}: mask is {mask.shape[1]}x{mask.shape[0]} but its image {samples.images[i]} is {w}x{h} "
+                "(width x height must match)")
+    ids = np.unique(mask)
+    bad = ids[(ids >= len(samples.class_names)) & (ids != ignore_index)]
+    if bad.size:
+        return (f"{name}: class ids {bad[:10].tolist()} outside 0..{len(samples.class_names) - 1} "
+                f"({len(samples.class_names)} classes; {ignore_index} = ignore)")
+    return None

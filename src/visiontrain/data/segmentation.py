@@ -1,0 +1,125 @@
+"""Semantic-segmentation datamodule: any source giving SegmentationSamples (mask folders, COCO, generated shapes),
+every sample checked before training, seeded splits, Albumentations pipelines applied to image and mask together."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal, Sequence
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from visiontrain.data.augment import build_pipeline
+from visiontrain.data.formats.segmentation_samples import IGNORE_INDEX, SegmentationSamples, check_sample
+from visiontrain.data.splits import complete_splits
+from visiontrain.errors import DataError
+
+log = logging.getLogger(__name__)
+
+
+class SegmentationDataset(Dataset):
+    def __init__(self, samples: SegmentationSamples, indices: np.ndarray, transform) -> None:
+        self.samples, self.indices, self.transform = samples, indices, transform
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        image, mask = self.samples.load(int(self.indices[i]))
+        out = self.transform(image=image, mask=mask)
+        return out["image"], out["mask"].long()
+
+
+class SegmentationDataModule(pl.LightningDataModule):
+    """``batch_size`` is per device. ``on_bad_sample``: ``raise`` stops at the first unusable sample (wrong mask size,
+    class id beyond the classes, colour mask, image without mask) naming its file; ``skip`` drops them and logs how
+    many."""
+
+    def __init__(
+        self,
+        source: Any,
+        train_transforms: Sequence[Any] | None = None,
+        eval_transforms: Sequence[Any] | None = None,
+        image_size: int | None = None,
+        ignore_index: int = IGNORE_INDEX,
+        on_bad_sample: Literal["raise", "skip"] = "raise",
+        val_fraction: float = 0.15,
+        test_fraction: float = 0.15,
+        batch_size: int = 16,
+        eval_batch_size: int | None = None,
+        num_workers: int = 0,
+        pin_memory: bool = False,
+        persistent_workers: bool = False,
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.source = source
+        self.train_transform = build_pipeline(train_transforms)
+        self.eval_transform = build_pipeline(eval_transforms)
+        self.image_size = image_size  # what the pipelines resize to; predict/export read it
+        self.ignore_index, self.on_bad_sample = ignore_index, on_bad_sample
+        self.val_fraction, self.test_fraction, self.seed = val_fraction, test_fraction, seed
+        self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
+        self.loader_kwargs = {"num_workers": num_workers, "pin_memory": pin_memory,
+                              "persistent_workers": persistent_workers and num_workers > 0}
+        self.samples: SegmentationSamples | None = None
+        self.splits: dict[str, np.ndarray] = {}
+        self.skipped: list[str] = []
+
+    @property
+    def class_names(self) -> list[str]:
+        self._index()
+        return list(self.samples.class_names)
+
+    def prepare_data(self) -> None:
+        self.source.prepare()
+
+    def _index(self) -> None:
+        if self.samples is not None:
+            return
+        samples = self.source.load_index()
+        problems = list(samples.problems)
+        good = []
+        for i in range(len(samples)):
+            problem = check_sample(samples, i, self.ignore_index)
+            if problem:
+                problems.append(problem)
+            else:
+                good.append(i)
+        if problems and self.on_bad_sample == "raise":
+            more = f" (and {len(problems) - 1} more; data.on_bad_sample=skip drops them)" if len(problems) > 1 else ""
+            raise DataError(problems[0] + more)
+        if problems:
+            log.warning(f"skipped {len(problems)} unusable samples (data.on_bad_sample=skip); first: {problems[0]}")
+        if not good:
+            raise DataError(f"{type(self.source).__name__}: no usable samples")
+        self.skipped = problems
+        self.samples = samples if len(good) == len(samples) else samples.subset(np.asarray(good))
+        labels = np.zeros(len(self.samples), dtype=np.int64)  # random (unstratified) splits: one pseudo-class
+        self.splits = complete_splits(labels, self.samples.splits, self.val_fraction, self.test_fraction, self.seed)
+        sizes = ", ".join(f"{k}={len(v)}" for k, v in self.splits.items())
+        log.info(f"{type(self.source).__name__}: {len(self.samples.class_names)} classes, {sizes}")
+
+    def setup(self, stage: str | None = None) -> None:
+        self._index()
+
+    def _dataset(self, split: str, transform) -> SegmentationDataset:
+        self._index()
+        return SegmentationDataset(self.samples, self.splits.get(split, np.array([], dtype=np.int64)), transform)
+
+    def train_dataloader(self) -> DataLoader:
+        return DataLoader(self._dataset("train", self.train_transform), batch_size=self.batch_size, shuffle=True,
+                          drop_last=len(self.splits["train"]) > self.batch_size, **self.loader_kwargs)
+
+    def val_dataloader(self) -> DataLoader:
+        return DataLoader(self._dataset("val", self.eval_transform), batch_size=self.eval_batch_size,
+                          **self.loader_kwargs)
+
+    def test_dataloader(self) -> DataLoader:
+        return DataLoader(self._dataset("test", self.eval_transform), batch_size=self.eval_batch_size,
+                          **self.loader_kwargs)
+
+    def predict_dataloader(self) -> DataLoader:
+        return self.test_dataloader()

@@ -1,0 +1,1 @@
+"""Image-to-image restoration: denoising, inpainting and compression with fully convolutional networks."""

@@ -1,0 +1,146 @@
+"""Semantic segmentation LightningModule: U-Net or ResNet U-Net, losses from config, mIoU/Dice/per-class IoU."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from typing import Callable, Literal
+
+import pytorch_lightning as pl
+import torch
+from torch import nn
+
+from visiontrain.errors import ConfigError, DataError
+from visiontrain.models.classification.module import Normalize
+from visiontrain.models.optim import build_optimizers
+from visiontrain.models.segmentation.losses import LossConfig, SegmentationLoss
+from visiontrain.models.segmentation.metrics import SegmentationMetrics
+from visiontrain.models.segmentation.overlays import log_mask_overlays
+from visiontrain.models.segmentation.resnet_unet import EncoderConfig, ResNetUNet
+from visiontrain.models.segmentation.unet import UNet, UNetConfig
+
+log = logging.getLogger(__name__)
+
+
+def as_config(cls, value):
+    """A config dataclass from a dataclass, a plain dict or Hydra's DictConfig (made plain: checkpoints hold only
+    plain data, since they are loaded with weights_only=True)."""
+    from omegaconf import DictConfig, OmegaConf
+
+    if isinstance(value, DictConfig):
+        value = OmegaConf.to_container(value, resolve=True)
+    return value if isinstance(value, cls) else cls(**(value or {}))
+
+
+class SemanticSegmenter(pl.LightningModule):
+    def __init__(
+        self,
+        arch: Literal["unet", "unet_resnet"] = "unet",
+        unet: UNetConfig | dict | None = None,
+        encoder: EncoderConfig | dict | None = None,
+        loss: LossConfig | dict | None = None,
+        class_names: list[str] | None = None,
+        ignore_index: int | None = None,
+        log_images: int = 4,
+        optimizer: Callable | None = None,
+        scheduler: Callable | None = None,
+        scheduler_interval: Literal["epoch", "step"] = "epoch",
+    ) -> None:
+        super().__init__()
+        self.unet_cfg, self.encoder_cfg = as_config(UNetConfig, unet), as_config(EncoderConfig, encoder)
+        self.loss_cfg = as_config(LossConfig, loss)
+        if class_names is not None:
+            class_names = [str(c) for c in class_names]
+        self.save_hyperparameters(ignore=["optimizer", "scheduler"])  # partials come from the run config
+        self.hparams.update(unet=asdict(self.unet_cfg), encoder=asdict(self.encoder_cfg), loss=asdict(self.loss_cfg))
+        self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
+        self.net: nn.Module | None = None
+        if class_names:
+            self._build(list(class_names), ignore_index if ignore_index is not None else 255)
+
+    def _build(self, class_names: list[str], ignore_index: int) -> None:
+        n = len(class_names)
+        if n < 2:
+            raise ConfigError(f"model.class_names: segmentation needs at least 2 classes, got {class_names}")
+        if self.hparams.arch == "unet":
+            self.net = UNet(3, n, **asdict(self.unet_cfg))
+            mean, std = (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)
+        else:
+            self.net = ResNetUNet(self.encoder_cfg, n)
+            mean, std = self.net.mean, self.net.std
+            # the checkpoint holds the trained encoder: rebuilding it must not fetch pretrained weights again
+            self.hparams["encoder"] = {**self.hparams["encoder"], "weights": None, "weights_path": None}
+        self.normalize = Normalize(mean, std)
+        self.class_names, self.ignore_index = class_names, ignore_index
+        self.hparams.update(class_names=list(class_names), ignore_index=ignore_index)
+        self.criterion = SegmentationLoss(self.loss_cfg, n, ignore_index)
+        self.val_metrics = SegmentationMetrics(class_names, ignore_index)
+        self.test_metrics = SegmentationMetrics(class_names, ignore_index)
+
+    def setup(self, stage: str) -> None:
+        dm = getattr(self.trainer, "datamodule", None)
+        data_classes = getattr(dm, "class_names", None)
+        data_ignore = getattr(dm, "ignore_index", None)
+        if self.net is None:
+            if data_classes is None:
+                raise ConfigError("model.class_names: not set and the datamodule has no class_names")
+            self._build(list(data_classes), data_ignore if data_ignore is not None else
+                        (self.hparams.ignore_index if self.hparams.ignore_index is not None else 255))
+        elif data_classes is not None and list(data_classes) != self.class_names:
+            raise DataError(f"the data's classes {list(data_classes)} differ from the model's {self.class_names}")
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.net(self.normalize(images))
+
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+        images, masks = batch
+        loss, parts = self.criterion(self(images), masks)
+        self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(images))
+        if len(parts) > 1:
+            self.log_dict({f"train/loss_{k}": v for k, v in parts.items()}, on_step=False, on_epoch=True,
+                          batch_size=len(images))
+        return loss
+
+    def _eval_step(self, batch, batch_idx: int, stage: str) -> None:
+        images, masks = batch
+        logits = self(images)
+        loss, _ = self.criterion(logits, masks)
+        preds = logits.argmax(dim=1)
+        (self.val_metrics if stage == "val" else self.test_metrics).update(preds, masks)
+        self.log(f"{stage}/loss", loss, on_epoch=True, prog_bar=stage == "val", sync_dist=True, batch_size=len(images))
+        n = self.hparams.log_images
+        if batch_idx == 0 and n > 0 and not self.trainer.sanity_checking:
+            log_mask_overlays(self.trainer, f"{stage}/masks", images[:n], masks[:n], preds[:n], self.class_names,
+                              self.ignore_index, save=stage == "test")
+
+    def _eval_epoch_end(self, stage: str) -> None:
+        metrics = self.val_metrics if stage == "val" else self.test_metrics
+        self.log_dict(metrics.compute(stage), prog_bar=False)
+        metrics.reset()
+
+    def validation_step(self, batch, batch_idx: int) -> None:
+        self._eval_step(batch, batch_idx, "val")
+
+    def test_step(self, batch, batch_idx: int) -> None:
+        self._eval_step(batch, batch_idx, "test")
+
+    def on_validation_epoch_end(self) -> None:
+        self._eval_epoch_end("val")
+
+    def on_test_epoch_end(self) -> None:
+        self._eval_epoch_end("test")
+
+    def predict_step(self, batch, batch_idx: int) -> torch.Tensor:
+        images = batch[0] if isinstance(batch, (list, tuple)) else batch
+        return self(images).softmax(dim=1)
+
+    def configure_optimizers(self):
+        if isinstance(self.net, ResNetUNet):
+            groups = [{"params": list(self.net.encoder.parameters()), "lr_scale": self.encoder_cfg.lr_ratio,
+                       "name": "encoder"},
+                      {"params": [p for n, p in self.net.named_parameters() if not n.startswith("encoder.")],
+                       "lr_scale": 1.0, "name": "decoder"}]
+        else:
+            groups = [{"params": list(self.net.parameters()), "name": "unet"}]
+        return build_optimizers(groups, self.optimizer_factory, self.scheduler_factory,
+                                interval=self.hparams.scheduler_interval)
