@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Mapping
 
 import hydra
@@ -11,33 +12,44 @@ import visiontrain  # noqa: F401  (sets NO_ALBUMENTATIONS_UPDATE before anything
 from visiontrain.utils.config_paths import CONFIG_DIR
 from visiontrain.utils.ddp_sweep import rewrite_argv_for_ddp_rank
 from visiontrain.utils.resolvers import register_resolvers
+from visiontrain.utils.resume import expand_resume_argv
+from visiontrain.utils.sweep_resolvers import register_sweep_resolvers
 
 register_resolvers()
+register_sweep_resolvers()
 
 
 def train(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
     import pytorch_lightning as pl
     from hydra.utils import instantiate
 
-    from visiontrain.callbacks import ConfigInCheckpoint
+    from visiontrain.callbacks import CheckpointOnInterrupt, ConfigInCheckpoint
     from visiontrain.utils.instantiate import instantiate_collection, log_run_config
+    from visiontrain.utils.resume import checkpoint_to_resume
+    from visiontrain.utils.slurm import slurm_plugins
+    from visiontrain.utils.wandb_setup import pin_wandb_run
 
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True)
 
     datamodule: pl.LightningDataModule = instantiate(cfg.data)
     model: pl.LightningModule = instantiate(cfg.model)
+    ckpt_path = checkpoint_to_resume(cfg)
+    pin_wandb_run(cfg.get("logger"), cfg.paths.output_dir)
     loggers = instantiate_collection(cfg.get("logger"))
     callbacks = instantiate_collection(cfg.get("callbacks"))
     if not loggers:  # LearningRateMonitor refuses to run without a logger; logger=none should just work
         callbacks = [c for c in callbacks if not isinstance(c, pl.callbacks.LearningRateMonitor)]
     callbacks.append(ConfigInCheckpoint(OmegaConf.to_container(cfg, resolve=True)))
-    trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    callbacks.append(CheckpointOnInterrupt(f"{cfg.paths.output_dir}/checkpoints/last.ckpt"))
+    plugins = slurm_plugins(cfg)
+    trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False,
+                                      **({"plugins": plugins} if plugins else {}))
     log_run_config(loggers, cfg)
 
     metrics: dict[str, Any] = {}
     if cfg.get("train", True):
-        trainer.fit(model, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
         metrics.update(trainer.callback_metrics)
 
     best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
@@ -56,6 +68,7 @@ def _hydra_main(cfg: DictConfig) -> float | None:
 
 def main() -> None:
     rewrite_argv_for_ddp_rank()
+    sys.argv = expand_resume_argv(sys.argv)
     _hydra_main()
 
 

@@ -67,12 +67,18 @@ def run_job(cfg: DictConfig, task: Callable[[DictConfig], TaskResult]) -> float 
             raise FloatingPointError(f"{cfg.optimized_metric} is {value}")
     except BaseException as exc:  # KeyboardInterrupt and SystemExit too: a failed run still gets its metrics.json
         user_error = find_user_error(exc)
-        message = one_line(user_error or exc)
+        interrupted = type(exc).__name__ == "SIGTERMException"  # Lightning's SystemExit(None): exit code 0
+        message = "stopped by SIGTERM (last.ckpt saved; resume=auto continues)" if interrupted else one_line(
+            user_error or exc)
         if is_rank_zero():
-            write_metrics_json(run_dir, "failed", metrics, best, time.monotonic() - start, error=message)
+            write_metrics_json(run_dir, "interrupted" if interrupted else "failed", metrics, best,
+                               time.monotonic() - start, error=message)
         _finish_wandb()
         if sweeping:
             end_process_group()
+        if interrupted:  # preempted or cancelled: the whole job (sweep included) ends, non-zero so Slurm sees it
+            print(f"error: {message}", file=sys.stderr)
+            raise SystemExit(143) from None
         if sweeping and cfg.get("on_failure", "continue") == "continue" and isinstance(exc, Exception):
             log.error(f"Job failed: {message} (reported {failure_value(cfg)}; on_failure=raise stops the sweep)")
             return failure_value(cfg)

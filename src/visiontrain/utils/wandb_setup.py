@@ -52,3 +52,37 @@ def report_and_finish() -> str | None:
             message = f"W&B run: {run.url}"
         wandb.finish()
     return message
+
+
+RUN_ID_FILE = "wandb_run_id"
+
+
+def pin_wandb_run(logger_cfg, run_dir: str | Path) -> None:
+    """Give the W&B logger the run id stored in the run dir (a new one the first time), so that a resumed or
+    requeued job continues the same W&B run instead of starting another."""
+    from omegaconf import DictConfig, open_dict
+
+    node = (logger_cfg or {}).get("wandb") if isinstance(logger_cfg, DictConfig) else None
+    if node is None or node._is_none() or "Wandb" not in str(node.get("_target_", "")) or node.get("id"):
+        return
+    from visiontrain.utils.ranks import is_rank_zero
+
+    if not is_rank_zero():  # only rank 0 talks to W&B
+        return
+    path = Path(run_dir) / RUN_ID_FILE
+    if path.is_file():
+        run_id = path.read_text().strip()
+    elif os.environ.get("WANDB_RUN_ID"):  # a W&B sweep agent chose the id: the sweep only sees runs with it
+        run_id = os.environ["WANDB_RUN_ID"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(run_id + "\n")
+    else:
+        import secrets
+        import string
+
+        run_id = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(8))  # W&B's format
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(run_id + "\n")
+    with open_dict(node):
+        node.id = run_id
+        node.resume = "allow"

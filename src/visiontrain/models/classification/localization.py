@@ -14,6 +14,7 @@ from torchmetrics import MeanMetric, MetricCollection
 from torchmetrics.classification import MulticlassAccuracy
 from torchvision.ops import box_convert, box_iou, generalized_box_iou_loss
 
+from visiontrain.errors import ConfigError
 from visiontrain.models.classification.module import ImageClassifier
 from visiontrain.models.classification.transfer import TransferConfig
 
@@ -30,6 +31,7 @@ class ObjectLocalizer(ImageClassifier):
         label_smoothing: float = 0.0,
         box_weight: float = 2.0,
         l1_weight: float = 5.0,
+        spatial_pool: int = 4,
         optimizer: Callable | None = None,
         scheduler: Callable | None = None,
         scheduler_interval: str = "epoch",
@@ -38,7 +40,25 @@ class ObjectLocalizer(ImageClassifier):
                          scheduler, scheduler_interval)
         self.box_weight, self.l1_weight = box_weight, l1_weight
 
+    def _keep_spatial_layout(self) -> None:
+        """Global average pooling throws away where things are; pool to a small grid instead so the head sees it."""
+        k = self.hparams.spatial_pool
+        if k <= 1 or getattr(self, "_spatial_done", False):
+            return
+        owner = self.backbone
+        if hasattr(owner, "pool"):  # small_cnn
+            owner.pool = nn.Sequential(nn.AdaptiveAvgPool2d(k), nn.Flatten())
+        elif isinstance(getattr(owner, "avgpool", None), nn.AdaptiveAvgPool2d):  # resnet, vgg, efficientnet, …
+            owner.avgpool = nn.AdaptiveAvgPool2d(k)
+        else:
+            raise ConfigError(f"model.spatial_pool: backbone {self.hparams.backbone} has no average pooling to "
+                              "replace; set model.spatial_pool=1")
+        with torch.no_grad():
+            self.num_features = self.backbone(torch.zeros(1, 3, 64, 64)).shape[1]
+        self._spatial_done = True
+
     def _build_head(self, class_names: list[str]) -> None:
+        self._keep_spatial_layout()
         self.head = nn.Sequential(nn.Dropout(self.hparams.dropout), nn.Linear(self.num_features, 4 + len(class_names)))
         self.class_names = list(class_names)
         self.hparams["class_names"] = list(class_names)
@@ -98,3 +118,8 @@ class ObjectLocalizer(ImageClassifier):
         boxes, logits = self.predict_boxes(images)
         xywh = box_convert(boxes, "xyxy", "xywh")
         return torch.cat([xywh, logits.argmax(dim=1, keepdim=True).float(), logits.softmax(1).amax(1, keepdim=True)], 1)
+
+    def prediction_writer(self, out_dir, files, root, options):
+        from visiontrain.models.classification.predictions import BoxPredictionWriter
+
+        return BoxPredictionWriter(out_dir, files, root, options, self.class_names)
