@@ -3,8 +3,9 @@ base class of the per-family prediction writers (each family's ``models/<family>
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch

@@ -13,6 +13,7 @@ from torch import nn
 
 from visiontrain.errors import ConfigError, WeightsError
 from visiontrain.models.classification.small_cnn import SmallCNN
+from visiontrain.utils.pretrained import fetch_state_dict
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -56,33 +57,13 @@ def _torchvision_backbone(name: str, weights: str | None) -> Backbone:
             raise ConfigError(f"model.weights: '{weights}' is not a weights name of {name}; valid choices: {valid}")
     model = tvm.get_model(name, weights=None)
     if weight_enum is not None:
-        model.load_state_dict(_fetch_torchvision_weights(weight_enum))
+        model.load_state_dict(fetch_state_dict(weight_enum))
     head_owner, head_name, head = _last_linear(model)
     setattr(head_owner, head_name, nn.Identity())
     mean, std = IMAGENET_MEAN, IMAGENET_STD
     categories = list(weight_enum.meta.get("categories", [])) if weight_enum is not None else []
     return Backbone(model, head.in_features, mean, std, pretrained_head=head if weight_enum else None,
                     categories=categories)
-
-
-def _fetch_torchvision_weights(weight_enum) -> dict:
-    """Load from torch's hub cache; download only where a network exists, and otherwise say which file goes where."""
-    import os
-    from pathlib import Path
-
-    import torch
-
-    filename = weight_enum.url.rsplit("/", 1)[-1]
-    cached = Path(torch.hub.get_dir()) / "checkpoints" / filename
-    if cached.is_file():
-        return torch.load(cached, map_location="cpu", weights_only=True)
-    try:
-        return weight_enum.get_state_dict(progress=False, check_hash=False)
-    except Exception as exc:  # no network, proxy, DNS: all end the same way for the user
-        raise WeightsError(
-            f"pretrained weights {weight_enum} are not cached and could not be downloaded ({type(exc).__name__}); "
-            f"put {filename} (from {weight_enum.url}) into {cached.parent}{os.sep}, or set model.weights_path"
-        ) from None
 
 
 def _last_linear(model: nn.Module) -> tuple[nn.Module, str, nn.Linear]:

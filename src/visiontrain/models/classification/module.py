@@ -217,6 +217,16 @@ class ImageClassifier(pl.LightningModule):
         images = batch[0] if isinstance(batch, (list, tuple)) else batch
         return self(images).softmax(dim=1)
 
+    def prediction_writer(self, out_dir, files, root, options):
+        """What `vt-predict` writes for this module (class JSON)."""
+        from visiontrain.models.classification.predictions import ClassPredictionWriter
+
+        return ClassPredictionWriter(out_dir, files, root, options, self.class_names)
+
+    def export_model(self) -> nn.Module:
+        """What `vt-export` exports: images in [0, 1] → logits (normalisation included, metrics left out)."""
+        return nn.Sequential(self.normalize, self.backbone, self.head)
+
     # --- optimisation --------------------------------------------------------------------------------------------
     def configure_optimizers(self):
         ratio = self.transfer.backbone_lr_ratio

@@ -42,6 +42,7 @@ class Detector(pl.LightningModule):
         max_size: int | None = None,
         detector_kwargs: dict[str, Any] | None = None,
         class_names: list[str] | None = None,
+        category_ids: list[int] | None = None,
         optimizer: Callable | None = None,
         scheduler: Callable | None = None,
         scheduler_interval: Literal["epoch", "step"] = "epoch",
@@ -87,6 +88,9 @@ class Detector(pl.LightningModule):
             self._build(data_classes)
         elif data_classes is not None and data_classes != self.class_names:
             raise DataError(f"the data's classes {data_classes} differ from the model's {self.class_names}")
+        ids = getattr(dm, "category_ids", None)
+        if ids and stage == "fit":  # stored in checkpoints: vt-predict writes results with the dataset's own ids
+            self.hparams["category_ids"] = [int(i) for i in ids]
 
     # --- steps ---------------------------------------------------------------------------------------------------
     def forward(self, images: list[torch.Tensor]) -> list[dict]:
@@ -151,6 +155,13 @@ class Detector(pl.LightningModule):
     def predict_step(self, batch, batch_idx: int) -> list[dict]:
         images = batch[0] if isinstance(batch, (list, tuple)) and isinstance(batch[0], (list, tuple)) else batch
         return self(list(images))
+
+    def prediction_writer(self, out_dir, files, root, options):
+        """What `vt-predict` writes for this module (COCO results JSON + overlays)."""
+        from visiontrain.models.detection.predictions import DetectionPredictionWriter
+
+        return DetectionPredictionWriter(out_dir, files, root, options, self.class_names,
+                                         self.hparams.get("category_ids"))
 
     # --- optimisation --------------------------------------------------------------------------------------------
     def configure_optimizers(self):

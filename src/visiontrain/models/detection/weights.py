@@ -4,7 +4,6 @@ network exists, always read with ``weights_only=True``); a local file fills ever
 from __future__ import annotations
 
 import logging
-import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -13,35 +12,15 @@ from torch import nn
 
 from visiontrain.errors import WeightsError
 from visiontrain.utils.checkpoints import load_checkpoint
+from visiontrain.utils.pretrained import fetch_state_dict
 
 log = logging.getLogger(__name__)
 
 
-def cached_file(weight_enum) -> Path:
-    import torch
-
-    return Path(torch.hub.get_dir()) / "checkpoints" / weight_enum.url.rsplit("/", 1)[-1]
-
-
-def fetch_state_dict(weight_enum) -> dict:
-    import torch
-
-    path = cached_file(weight_enum)
-    if not path.is_file():
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            torch.hub.download_url_to_file(weight_enum.url, str(path), progress=False)
-        except Exception as exc:  # no network, proxy, DNS: all end the same way for the user
-            raise WeightsError(f"weights {weight_enum} are not cached and could not be downloaded "
-                               f"({type(exc).__name__}); put {path.name} (from {weight_enum.url}) into "
-                               f"{path.parent}{os.sep}, or set model.weights_path") from None
-    return torch.load(path, map_location="cpu", weights_only=True)
-
-
 @contextmanager
 def offline_torchvision_weights() -> Iterator[None]:
-    """torchvision's builders load weights through ``WeightsEnum.get_state_dict`` (``weights_only=False``, always
-    online); for the duration of a build it goes through ``fetch_state_dict`` instead."""
+    """torchvision's builders load weights through ``WeightsEnum.get_state_dict`` (full unpickling, always online);
+    for the duration of a build it goes through ``fetch_state_dict`` instead."""
     from torchvision.models._api import WeightsEnum
 
     original = WeightsEnum.get_state_dict

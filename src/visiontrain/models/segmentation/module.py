@@ -134,6 +134,16 @@ class SemanticSegmenter(pl.LightningModule):
         images = batch[0] if isinstance(batch, (list, tuple)) else batch
         return self(images).softmax(dim=1)
 
+    def prediction_writer(self, out_dir, files, root, options):
+        """What `vt-predict` writes for this module (mask PNGs + overlays)."""
+        from visiontrain.models.segmentation.predictions import MaskPredictionWriter
+
+        return MaskPredictionWriter(out_dir, files, root, options, self.class_names)
+
+    def export_model(self) -> nn.Module:
+        """What `vt-export` exports: images in [0, 1] → per-class logits."""
+        return nn.Sequential(self.normalize, self.net)
+
     def configure_optimizers(self):
         if isinstance(self.net, ResNetUNet):
             groups = [{"params": list(self.net.encoder.parameters()), "lr_scale": self.encoder_cfg.lr_ratio,

@@ -165,7 +165,7 @@ def _check_layers(layers: dict[str, list[str]], valid: list[str], network: str) 
 def _torchvision_state(network: str, weights: str) -> dict:
     import torchvision.models as tvm
 
-    from visiontrain.models.classification.backbones import _fetch_torchvision_weights
+    from visiontrain.utils.pretrained import fetch_state_dict
 
     enum = tvm.get_model_weights(network)
     try:
@@ -173,7 +173,7 @@ def _torchvision_state(network: str, weights: str) -> dict:
     except KeyError:
         valid = ", ".join(["DEFAULT"] + [w.name for w in enum])
         raise ConfigError(f"model.weights: '{weights}' is not a weights name of {network}; valid choices: {valid}")
-    return _fetch_torchvision_weights(chosen)
+    return fetch_state_dict(chosen)
 
 
 def _load_file(module: nn.Module, path: str, prefix: str) -> None:

@@ -1,0 +1,57 @@
+"""`vt-predict ckpt_path=… input=FILE_OR_FOLDER`: predictions on image files with the checkpoint's own validation
+preprocessing. What gets written is the model family's business: the module's ``prediction_writer()``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+import visiontrain  # noqa: F401  (sets NO_ALBUMENTATIONS_UPDATE before anything imports albumentations)
+from visiontrain.utils.config_paths import CONFIG_DIR
+from visiontrain.utils.resolvers import register_resolvers
+
+register_resolvers()
+
+
+def predict(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
+    import logging
+
+    import pytorch_lightning as pl
+    from torch.utils.data import DataLoader
+
+    from visiontrain.errors import ConfigError
+    from visiontrain.utils.checkpoints import load_module, read_stored_config
+    from visiontrain.utils.predictions import PredictImages, collate, eval_pipeline, list_images
+
+    log = logging.getLogger("visiontrain")
+    files, root = list_images(cfg.input)  # a bad path fails before the checkpoint is read
+    ckpt_path = str(cfg.ckpt_path)
+    stored = read_stored_config(ckpt_path)
+    module = load_module(ckpt_path, stored)
+    if not hasattr(module, "prediction_writer"):
+        raise ConfigError(f"ckpt_path: {type(module).__name__} has no prediction writer yet; vt-predict cannot "
+                          "write its outputs")
+    options = OmegaConf.to_container(cfg.options, resolve=True) if cfg.get("options") else {}
+    writer = module.prediction_writer(cfg.out_dir, files, root, options)
+    loader = DataLoader(PredictImages(files, eval_pipeline(stored)), batch_size=cfg.batch_size,
+                        num_workers=cfg.num_workers, collate_fn=collate(writer.stack))
+    trainer = pl.Trainer(accelerator=cfg.accelerator, devices=1, precision=cfg.precision, logger=False,
+                         callbacks=[writer], enable_progress_bar=cfg.progress_bar, enable_model_summary=False)
+    trainer.predict(module, dataloaders=loader, return_predictions=False)
+    summary = writer.finish()
+    log.info(f"Predictions for {len(files)} image(s) in {cfg.out_dir}: {', '.join(map(str, summary.get('files', [])))}")
+    return {"predict/images": float(len(files))}, None
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="predict")
+def main(cfg: DictConfig) -> None:
+    from visiontrain.utils.job import run_job
+
+    run_job(cfg, predict)
+
+
+if __name__ == "__main__":
+    main()
