@@ -1,0 +1,285 @@
+"""LightningModule for the in-project YOLO detector.
+
+Training: YOLOv8 loss on letterboxed/mosaic batches; per-step LR warm-up (bias group from ``warmup_bias_lr``, the
+others from 0) into a cosine or linear decay to ``lr_final`` x lr; no weight decay on norms and biases; an EMA of
+the weights that validation, test, prediction, export and the saved model use. Evaluation: NMS, boxes back in
+original image coordinates, the detection family's mAP (``*/map``, ``*/map_50``, ``*/map_75``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+
+from visiontrain.errors import ConfigError, DataError
+from visiontrain.models.detection.metrics import Backend, flatten, make_map, metric_inputs
+from visiontrain.models.detection.overlays import log_detections
+from visiontrain.models.optim import build_optimizers
+from visiontrain.models.yolo.ema import make_ema
+from visiontrain.models.yolo.loss import YOLOLoss
+from visiontrain.models.yolo.network import Scale, YOLONet
+from visiontrain.models.yolo.postprocess import nms, to_original
+
+log = logging.getLogger(__name__)
+
+
+def param_groups(model: torch.nn.Module) -> list[dict[str, Any]]:
+    """Weights of convolutions/linears decay; norm weights and all biases do not (YOLOv8's three groups)."""
+    decay, norm, bias = [], [], []
+    for module in model.modules():
+        for name, p in module.named_parameters(recurse=False):
+            if not p.requires_grad:
+                continue
+            if name == "bias":
+                bias.append(p)
+            elif isinstance(module, (torch.nn.modules.batchnorm._NormBase, torch.nn.GroupNorm, torch.nn.LayerNorm)):
+                norm.append(p)
+            else:
+                decay.append(p)
+    return [{"params": decay, "name": "decay"}, {"params": norm, "weight_decay": 0.0, "name": "norm"},
+            {"params": bias, "weight_decay": 0.0, "name": "bias"}]
+
+
+class WarmupDecay:
+    """Per-step LR factor of one param group: linear warm-up from ``start`` to the decay curve, then cosine or
+    linear decay from 1 to ``final``. Picklable (a LambdaLR lambda is saved with the scheduler)."""
+
+    def __init__(self, total: int, warmup: int, start: float, final: float, kind: str) -> None:
+        self.total, self.warmup, self.start, self.final, self.kind = max(total, 1), warmup, start, final, kind
+
+    def decay(self, step: int) -> float:
+        t = min(step / self.total, 1.0)
+        if self.kind == "cosine":
+            return self.final + (1 - self.final) * 0.5 * (1 + math.cos(math.pi * t))
+        return 1 - (1 - self.final) * t
+
+    def __call__(self, step: int) -> float:
+        if step < self.warmup:
+            return float(np.interp(step, [0, self.warmup], [self.start, self.decay(step)]))
+        return self.decay(step)
+
+
+class YOLODetector(pl.LightningModule):
+    def __init__(
+        self,
+        scale: Scale = "n",
+        class_names: list[str] | None = None,
+        img_size: int | None = None,
+        reg_max: int = 16,
+        loss_box: float = 7.5,
+        loss_cls: float = 0.5,
+        loss_dfl: float = 1.5,
+        assigner_topk: int = 10,
+        assigner_alpha: float = 0.5,
+        assigner_beta: float = 6.0,
+        optimizer: Callable | None = None,
+        lr_schedule: Literal["cosine", "linear"] = "linear",
+        lr_final: float = 0.01,
+        warmup_epochs: float = 3.0,
+        warmup_min_steps: int = 100,
+        warmup_bias_lr: float = 0.0,
+        ema_decay: float = 0.9999,
+        ema_tau: float = 2000.0,
+        conf_threshold: float = 0.001,
+        iou_threshold: float = 0.7,
+        max_det: int = 300,
+        map_backend: Backend = "auto",
+        class_metrics: bool = True,
+        log_images: int = 4,
+        image_score_threshold: float = 0.3,
+    ) -> None:
+        super().__init__()
+        if not 0 <= conf_threshold < 1 or not 0 < iou_threshold <= 1:
+            raise ConfigError("model.conf_threshold must be in [0, 1) and model.iou_threshold in (0, 1]")
+        if reg_max < 2:
+            raise ConfigError(f"model.reg_max: {reg_max} must be >= 2")
+        from omegaconf import ListConfig, OmegaConf
+
+        if isinstance(class_names, ListConfig):  # checkpoints are read with weights_only=True: plain lists only
+            class_names = OmegaConf.to_container(class_names)
+        self.save_hyperparameters(ignore=["optimizer"])
+        self.optimizer_factory = optimizer
+        self.net: YOLONet | None = None
+        if class_names:
+            self._build(list(class_names))
+
+    # --- construction -------------------------------------------------------------------------------------------
+    def _build(self, class_names: list[str]) -> None:
+        h = self.hparams
+        self.class_names = class_names
+        self.hparams["class_names"] = list(class_names)  # checkpoints rebuild the head from this
+        self.net = YOLONet(len(class_names), h.scale, h.reg_max)
+        self.ema = make_ema(self.net, h.ema_decay, h.ema_tau)
+        self.criterion = YOLOLoss(self.net, h.loss_box, h.loss_cls, h.loss_dfl, h.assigner_topk, h.assigner_alpha,
+                                  h.assigner_beta)
+        self.val_map = make_map(False, h.class_metrics, h.map_backend)
+        self.test_map = make_map(False, h.class_metrics, h.map_backend)
+
+    def setup(self, stage: str) -> None:
+        dm = getattr(self.trainer, "datamodule", None)
+        data_classes = list(getattr(dm, "class_names", None) or []) or None
+        data_size = getattr(dm, "img_size", None)
+        if dm is not None and data_size is None:
+            raise ConfigError("model: YOLODetector needs a YOLO datamodule (data=shapes_det_yolo or "
+                              "_target_: visiontrain.data.yolo_data.YoloDataModule)")
+        if self.hparams.img_size is None:
+            self.hparams["img_size"] = data_size
+        if self.net is None:
+            if data_classes is None:
+                raise ConfigError("model.class_names: not set and the datamodule has no class_names")
+            self._build(data_classes)
+        elif data_classes is not None and data_classes != self.class_names:
+            raise DataError(f"the data's classes {data_classes} differ from the model's {self.class_names}")
+
+    @property
+    def inference_net(self) -> YOLONet:
+        """The EMA weights: what validation, test, prediction and export use."""
+        return self.ema.module
+
+    def fused_net(self) -> YOLONet:
+        """The EMA net with BN folded into the convolutions, for predict/export; rebuilt when the EMA moved."""
+        key = int(self.ema.n_averaged)
+        if getattr(self, "_fused", None) is None or self._fused[0] != key:
+            self._fused = (key, self.inference_net.fused().to(self.device))
+        return self._fused[1]
+
+    # --- steps ---------------------------------------------------------------------------------------------------
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """Letterboxed float images (B, 3, S, S) in [0, 1] → pre-NMS (B, 4 + K, A): xyxy in input pixels, class
+        probabilities."""
+        net = self.inference_net
+        return net.decode(net(images))
+
+    def training_step(self, batch, batch_idx: int) -> torch.Tensor:
+        images, targets = batch
+        losses = self.criterion(self.net(images), targets)
+        loss = sum(losses.values())
+        if not torch.isfinite(loss):
+            parts = ", ".join(f"{k}={float(v):.4g}" for k, v in losses.items())
+            raise ConfigError(f"non-finite training loss at step {self.global_step} ({parts}); lower "
+                              "model.optimizer.lr or set trainer.gradient_clip_val")
+        n = len(images)
+        self.log("train/loss", loss / n, on_step=True, on_epoch=True, prog_bar=True, batch_size=n, sync_dist=True)
+        self.log_dict({f"train/{k}": v.detach() / n for k, v in losses.items()}, on_step=False, on_epoch=True,
+                      batch_size=n, sync_dist=True)
+        return loss
+
+    def optimizer_step(self, *args: Any, **kwargs: Any) -> None:
+        super().optimizer_step(*args, **kwargs)
+        self.ema.update_parameters(self.net)
+
+    def on_train_epoch_start(self) -> None:
+        dm = getattr(self.trainer, "datamodule", None)
+        dataset = getattr(dm, "_dataset", None) and dm._dataset("train")
+        if hasattr(dataset, "set_epoch"):
+            dataset.set_epoch(self.current_epoch, self.trainer.max_epochs)
+            if dataset.mosaic_p > 0 and not dataset.mosaic_active:
+                log.info(f"epoch {self.current_epoch}: mosaic off (last {dataset.close_mosaic} epochs)")
+
+    def _eval_step(self, batch, batch_idx: int, stage: str) -> None:
+        images, targets = batch
+        net = self.inference_net
+        maps = net(images)
+        # the loss in letterboxed pixels: the original boxes mapped exactly as the images were
+        boxed = [{"boxes": _letterboxed(t["boxes"], t["letterbox"]), "labels": t["labels"]} for t in targets]
+        keep = [(t["iscrowd"] == 0) & ~t["difficult"].bool() for t in targets]
+        losses = self.criterion(maps, [{k: v[m] for k, v in b.items()} for b, m in zip(boxed, keep)])
+        self.log(f"{stage}/loss", sum(losses.values()) / len(images), batch_size=len(images), sync_dist=True)
+        dets = nms(net.decode(maps), self.hparams.conf_threshold, self.hparams.iou_threshold, self.hparams.max_det)
+        for d, t in zip(dets, targets):
+            d["boxes"] = to_original(d["boxes"], t["letterbox"], t["orig_size"])
+        preds, gts = metric_inputs(dets, targets)
+        (self.val_map if stage == "val" else self.test_map).update(preds, gts)
+        if batch_idx == 0 and stage == "val" and self.hparams.log_images and not self.trainer.sanity_checking:
+            n = self.hparams.log_images
+            boxed_preds = [{**p, "boxes": _letterboxed(p["boxes"], t["letterbox"])} for p, t in zip(preds, targets)]
+            log_detections(self.trainer, f"{stage}/detections", list(images[:n].float()), boxed_preds[:n],
+                           boxed[:n], self.class_names, self.hparams.image_score_threshold)
+
+    def validation_step(self, batch, batch_idx: int) -> None:
+        self._eval_step(batch, batch_idx, "val")
+
+    def test_step(self, batch, batch_idx: int) -> None:
+        self._eval_step(batch, batch_idx, "test")
+
+    def _log_map(self, metric, stage: str) -> None:
+        result = metric.compute()  # torchmetrics syncs the states across DDP processes first
+        metric.reset()
+        for name, value in flatten(result, stage, self.class_names, False, self.hparams.class_metrics).items():
+            self.log(name, value if math.isfinite(value) else -1.0, prog_bar=name.endswith(("/map", "/map_50")))
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_map(self.val_map, "val")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_map(self.test_map, "test")
+
+    @torch.no_grad()
+    def predict(self, images: Sequence[np.ndarray | torch.Tensor]) -> list[dict[str, torch.Tensor]]:
+        """Images of any size (HxW gray, HxWx3 RGB, HxWx4 RGBA uint8, or CxHxW float tensors in [0, 1]) →
+        per image ``boxes`` (xyxy in that image's pixels), ``scores``, ``labels`` (0..K-1)."""
+        from visiontrain.data.yolo_data import image_to_tensor
+
+        size = int(self.hparams.img_size or 640)
+        batch, params, sizes = [], [], []
+        for im in images:
+            if isinstance(im, torch.Tensor):
+                im = im.detach().cpu()
+                im = im.permute(1, 2, 0).numpy() if im.ndim == 3 and im.shape[0] in (1, 3, 4) else im.numpy()
+            x, p = image_to_tensor(im, size)
+            batch.append(x)
+            params.append(p)
+            sizes.append(np.asarray(im).shape[:2])
+        if not batch:
+            return []
+        was_training = self.training
+        self.eval()
+        net = self.fused_net()
+        dets = nms(net.decode(net(torch.stack(batch).to(self.device))), self.hparams.conf_threshold,
+                   self.hparams.iou_threshold, self.hparams.max_det)
+        self.train(was_training)
+        for d, p, hw in zip(dets, params, sizes):
+            d["boxes"] = to_original(d["boxes"], torch.from_numpy(p), hw)
+        return dets
+
+    def export_model(self) -> torch.nn.Module:
+        """For vt-export: letterboxed images (B, 3, S, S) → pre-NMS (B, 4 + K, A), EMA weights, BN folded."""
+        from visiontrain.models.yolo.export import _Exported
+
+        return _Exported(self.inference_net.fused()).eval().cpu()
+
+    def predict_step(self, batch, batch_idx: int) -> list[dict]:
+        images, targets = batch
+        dets = nms(self(images), self.hparams.conf_threshold, self.hparams.iou_threshold, self.hparams.max_det)
+        for d, t in zip(dets, targets):
+            d["boxes"] = to_original(d["boxes"], t["letterbox"], t["orig_size"])
+        return dets
+
+    # --- optimisation --------------------------------------------------------------------------------------------
+    def configure_optimizers(self):
+        h = self.hparams
+        groups = param_groups(self.net)
+        optimizer = build_optimizers(groups, self.optimizer_factory, None)
+        total = int(self.trainer.estimated_stepping_batches)
+        steps_per_epoch = max(1, total // max(1, self.trainer.max_epochs or 1))
+        warmup = min(max(round(h.warmup_epochs * steps_per_epoch), h.warmup_min_steps), total // 2) if \
+            h.warmup_epochs > 0 else 0
+        base = optimizer.param_groups[0]["lr"]
+        lambdas = [WarmupDecay(total, warmup, (h.warmup_bias_lr / base) if g["name"] == "bias" else 0.0,
+                               h.lr_final, h.lr_schedule) for g in optimizer.param_groups]
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambdas)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step", "name": "lr"}}
+
+
+def _letterboxed(boxes: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
+    sx, sy, px, py = (float(v) for v in params)
+    out = boxes.float().clone()
+    out[:, 0::2] = out[:, 0::2] * sx + px
+    out[:, 1::2] = out[:, 1::2] * sy + py
+    return out
