@@ -34,7 +34,8 @@ def export(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
     if not hasattr(module, "export_model"):
         raise ConfigError(f"ckpt_path: {type(module).__name__} defines no export_model(); it cannot be exported yet")
     net = module.export_model().eval()
-    size = cfg.image_size or (stored.get("data") or {}).get("image_size")
+    data = stored.get("data") or {}
+    size = cfg.image_size or data.get("image_size") or data.get("img_size")  # the YOLO datamodule says img_size
     if not size:
         raise ConfigError("image_size: the checkpoint's data config names no image_size; set image_size=…")
     g = torch.Generator().manual_seed(0)
