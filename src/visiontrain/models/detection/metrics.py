@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import math
 from typing import Literal, Sequence
 
 import torch
@@ -66,3 +67,12 @@ def flatten(result: dict, stage: str, class_names: Sequence[str], masks: bool = 
                 if 0 <= label < len(class_names):
                     out[f"{stage}/ap{suffix}/{class_names[label]}"] = float(ap)
     return out
+
+
+def log_map(module, metric: MeanAveragePrecision, stage: str, class_names: Sequence[str], masks: bool = False,
+            class_metrics: bool = True) -> None:
+    """Compute, reset and log a stage's mAP from a LightningModule (detection and YOLO share this)."""
+    result = metric.compute()  # torchmetrics syncs the states across DDP processes first, so every rank logs the same
+    metric.reset()
+    for name, value in flatten(result, stage, class_names, masks, class_metrics).items():
+        module.log(name, value if math.isfinite(value) else -1.0, prog_bar=name.endswith(("/map", "/map_50")))

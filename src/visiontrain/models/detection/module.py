@@ -8,7 +8,6 @@ and -1 on the way out. Images arrive as float [0, 1]; the detector's own transfo
 from __future__ import annotations
 
 import logging
-import math
 from typing import Any, Callable, Literal
 
 import pytorch_lightning as pl
@@ -16,7 +15,7 @@ import torch
 
 from visiontrain.errors import ConfigError, DataError, TrainingError
 from visiontrain.models.detection.factory import Architecture, build_detector, has_masks
-from visiontrain.models.detection.metrics import Backend, flatten, make_map, metric_inputs
+from visiontrain.models.detection.metrics import Backend, log_map, make_map, metric_inputs
 from visiontrain.models.detection.overlays import log_detections
 from visiontrain.models.detection.weights import load_detector_file
 from visiontrain.models.optim import build_optimizers
@@ -133,12 +132,7 @@ class Detector(pl.LightningModule):
         self._eval_step(batch, batch_idx, "test")
 
     def _log_map(self, metric, stage: str) -> None:
-        result = metric.compute()  # torchmetrics syncs the states across DDP processes first
-        metric.reset()
-        values = flatten(result, stage, self.class_names, self.masks, self.hparams.class_metrics)
-        for name, value in values.items():
-            # compute() already synced the states, so every process logs the same value
-            self.log(name, value if math.isfinite(value) else -1.0, prog_bar=name.endswith(("/map", "/map_50")))
+        log_map(self, metric, stage, self.class_names, self.masks, self.hparams.class_metrics)
 
     def on_validation_epoch_end(self) -> None:
         self._log_map(self.val_map, "val")

@@ -18,7 +18,7 @@ import pytorch_lightning as pl
 import torch
 
 from visiontrain.errors import ConfigError, DataError
-from visiontrain.models.detection.metrics import Backend, flatten, make_map, metric_inputs
+from visiontrain.models.detection.metrics import Backend, log_map, make_map, metric_inputs
 from visiontrain.models.detection.overlays import log_detections
 from visiontrain.models.optim import build_optimizers
 from visiontrain.models.yolo.ema import make_ema
@@ -209,10 +209,7 @@ class YOLODetector(pl.LightningModule):
         self._eval_step(batch, batch_idx, "test")
 
     def _log_map(self, metric, stage: str) -> None:
-        result = metric.compute()  # torchmetrics syncs the states across DDP processes first
-        metric.reset()
-        for name, value in flatten(result, stage, self.class_names, False, self.hparams.class_metrics).items():
-            self.log(name, value if math.isfinite(value) else -1.0, prog_bar=name.endswith(("/map", "/map_50")))
+        log_map(self, metric, stage, self.class_names, False, self.hparams.class_metrics)
 
     def on_validation_epoch_end(self) -> None:
         self._log_map(self.val_map, "val")
