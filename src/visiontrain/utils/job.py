@@ -11,7 +11,7 @@ from typing import Any, Callable, Mapping
 from omegaconf import DictConfig
 
 from visiontrain.errors import find_user_error, one_line
-from visiontrain.utils.ddp_sweep import end_process_group, publish_job_for_ddp_ranks
+from visiontrain.utils.ddp_sweep import end_process_group, publish_job_for_ddp_ranks, started_for_sweep_job
 from visiontrain.utils.ranks import is_rank_zero
 from visiontrain.utils.run_dir import to_float_metrics, write_metrics_json
 from visiontrain.utils.validation import validate_config
@@ -92,8 +92,8 @@ def run_job(cfg: DictConfig, task: Callable[[DictConfig], TaskResult]) -> float 
         log.info(f"Metrics: {shown}")
         log.info(f"Run directory: {run_dir} (metrics in {path.name})")
     _finish_wandb()
-    if sweeping:
-        end_process_group()
+    if sweeping or started_for_sweep_job():
+        end_process_group(wait_for_peers=True)
     return value
 
 
