@@ -26,7 +26,6 @@ FAST = (
     "trainer.limit_test_batches=2",
     "trainer.num_sanity_val_steps=0",
     "trainer.enable_progress_bar=false",
-    "callbacks.rich_progress_bar=null",
 )
 
 

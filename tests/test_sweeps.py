@@ -8,8 +8,7 @@ from helpers import run_cli
 
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
 SHORT = ["logger=csv", "trainer.max_epochs=1", "trainer.limit_train_batches=2", "trainer.limit_val_batches=1",
-         "trainer.limit_test_batches=1", "trainer.num_sanity_val_steps=0", "trainer.enable_progress_bar=false",
-         "callbacks.rich_progress_bar=null"]
+         "trainer.limit_test_batches=1", "trainer.num_sanity_val_steps=0", "trainer.enable_progress_bar=false"]
 
 
 def _first_error_and_tail(stderr: str) -> str:

@@ -40,6 +40,8 @@ def train(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
     callbacks = instantiate_collection(cfg.get("callbacks"))
     if not loggers:  # LearningRateMonitor refuses to run without a logger; logger=none should just work
         callbacks = [c for c in callbacks if not isinstance(c, pl.callbacks.LearningRateMonitor)]
+    if not cfg.trainer.get("enable_progress_bar", True):  # Lightning refuses a bar callback with the bar off
+        callbacks = [c for c in callbacks if not isinstance(c, pl.callbacks.ProgressBar)]
     callbacks.append(ConfigInCheckpoint(OmegaConf.to_container(cfg, resolve=True)))
     callbacks.append(CheckpointOnInterrupt(f"{cfg.paths.output_dir}/checkpoints/last.ckpt"))
     plugins = slurm_plugins(cfg)
