@@ -4,6 +4,8 @@ and difficult objects; collate and the aspect-ratio grouped sampler."""
 import albumentations as A
 import numpy as np
 import torch
+from torch.utils.data import RandomSampler
+from torch.utils.data.distributed import DistributedSampler
 
 from det_helpers import small_shapes
 from visiontrain.data.augment import build_pipeline
@@ -58,9 +60,23 @@ def test_training_leaves_out_crowd_and_difficult_evaluation_keeps_them(tmp_path)
 def test_collate_keeps_sizes_and_grouped_sampler_batches_by_aspect_ratio():
     images, targets = collate([(torch.zeros(3, 10, 20), {"a": 1}), (torch.zeros(3, 30, 5), {"a": 2})])
     assert [im.shape for im in images] == [(3, 10, 20), (3, 30, 5)] and targets == [{"a": 1}, {"a": 2}]
-    ratios = np.array([2.0, 0.5, 2.0, 0.5, 1.5, 0.6, 2.0])
-    sampler = GroupedBatchSampler(ratios, batch_size=2, seed=0)
+    ratios = np.array([2.0, 0.5, 2.0, 0.5, 1.5, 0.6, 2.0, 0.5, 2.0])
+    sampler = GroupedBatchSampler(RandomSampler(range(9)), ratios, batch_size=2)
     batches = list(sampler)
-    assert sorted(i for b in batches for i in b) == list(range(7)) and len(batches) == len(sampler)
-    for b in batches:
-        assert len({ratios[i] >= 1 for i in b}) == 1
+    assert len(batches) == len(sampler) == 4 and all(len(b) == 2 for b in batches)
+    seen = [i for b in batches for i in b]
+    assert len(set(seen)) == 8  # one remainder image waits for the next epoch
+    assert sum(len({ratios[i] >= 1 for i in b}) == 1 for b in batches) >= 3  # at most one mixed batch
+
+
+def test_grouped_sampler_gives_every_ddp_rank_the_same_number_of_batches_from_its_own_shard():
+    rng = np.random.default_rng(0)
+    ratios = rng.choice([0.5, 0.75, 1.33, 2.0], size=37, p=[0.6, 0.1, 0.1, 0.2])
+    per_rank = []
+    for rank in (0, 1):
+        shard = DistributedSampler(range(37), num_replicas=2, rank=rank, shuffle=True, seed=3)
+        batches = list(GroupedBatchSampler(shard, ratios, batch_size=4))
+        assert len(batches) == 19 // 4  # DistributedSampler pads both shards to 19
+        assert set(i for b in batches for i in b) <= set(shard)
+        per_rank.append(batches)
+    assert len(per_rank[0]) == len(per_rank[1])

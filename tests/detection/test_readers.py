@@ -64,19 +64,27 @@ def _coco_file(tmp_path, annotations, images=None, categories=None):
     return CocoReader(str(tmp_path), CocoSplit("ann.json", "img"))
 
 
-def test_coco_boxes_outside_clipped_degenerate_and_nan_dropped_and_counted(tmp_path):
+def test_coco_boxes_outside_clipped_degenerate_dropped_and_counted(tmp_path):
     reader = _coco_file(tmp_path, [
         {"id": 1, "image_id": 1, "category_id": 9, "bbox": [30, 20, 20, 20]},  # runs off the image: clipped
         {"id": 2, "image_id": 1, "category_id": 5, "bbox": [5, 5, 0, 10]},  # zero width: dropped
-        {"id": 3, "image_id": 1, "category_id": 5, "bbox": [float("nan"), 5, 3, 3]},  # NaN: dropped
-        {"id": 4, "image_id": 1, "category_id": 5, "bbox": [50, 40, 5, 5]},  # wholly outside: dropped
     ])
     index = reader.load_index()
     rec = index.records[0]
     np.testing.assert_array_equal(rec.boxes, [[30, 20, 40, 30]])
     assert rec.labels.tolist() == [1]
-    assert index.skipped == {"boxes clipped to the image": 1, "degenerate or NaN boxes dropped": 3}
-    assert "3 degenerate or NaN boxes dropped" in index.summary()
+    assert index.skipped == {"boxes clipped to the image": 1, "zero-area boxes dropped": 1}
+    assert "1 zero-area boxes dropped" in index.summary()
+
+
+@pytest.mark.parametrize("bbox, problem", [([float("nan"), 5, 3, 3], "annotation 3 has a NaN"),
+                                           ([50, 40, 5, 5], "annotation 3 lies outside the 40x30 image")])
+def test_coco_nan_or_outside_box_is_an_error_or_a_counted_skip(tmp_path, bbox, problem):
+    reader = _coco_file(tmp_path, [{"id": 3, "image_id": 1, "category_id": 5, "bbox": bbox}])
+    with pytest.raises(DataError, match=rf"ann\.json \(image a\.png, id 1\): {problem}"):
+        reader.load_index()
+    index = reader.load_index("skip")
+    assert len(index) == 0 and index.skipped == {"images with a bad image file or annotation skipped": 1}
 
 
 def test_coco_unknown_category_names_file_and_id(tmp_path):
@@ -99,9 +107,8 @@ def test_missing_image_is_an_error_or_a_counted_skip(tmp_path):
 def test_unreadable_image_error_names_the_file(tmp_path):
     reader = _coco_file(tmp_path, [])
     (tmp_path / "img" / "a.png").write_bytes(b"not a png")
-    index = reader.load_index()
-    with pytest.raises(DataError, match=r"a\.png: unreadable image"):
-        index.load(0)
+    with pytest.raises(DataError, match=r"a\.png: unreadable image"):  # found while indexing: headers are read
+        reader.load_index()
 
 
 def test_coco_polygon_and_rle_masks_and_results_map_back_to_category_ids(tmp_path):

@@ -4,7 +4,8 @@ seeded splits, Albumentations pipelines from the config."""
 from __future__ import annotations
 
 import logging
-from typing import Any, Sequence
+from pathlib import Path
+from typing import Any, Literal, Sequence
 
 import numpy as np
 import pytorch_lightning as pl
@@ -12,6 +13,8 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from visiontrain.data.augment import build_pipeline
+from visiontrain.data.bad_samples import BadSamples, load_or_skip, require_nonempty
+from visiontrain.data.formats.images import image_size
 from visiontrain.data.formats.labelled_images import LabelledImages
 from visiontrain.data.splits import complete_splits, per_class_subset
 
@@ -19,16 +22,28 @@ log = logging.getLogger(__name__)
 
 
 class ClassificationDataset(Dataset):
-    def __init__(self, images: LabelledImages, indices: np.ndarray, transform) -> None:
+    def __init__(self, images: LabelledImages, indices: np.ndarray, transform, bad: BadSamples | None = None) -> None:
         self.images, self.indices, self.transform = images, indices, transform
+        self.bad = bad or BadSamples()
 
     def __len__(self) -> int:
         return len(self.indices)
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, int]:
+        return load_or_skip(len(self.indices), i, self._item, self.bad)
+
+    def _item(self, i: int) -> tuple[torch.Tensor, int]:
         j = int(self.indices[i])
         image = self.images.load(j)
         return self.transform(image=image)["image"], int(self.images.labels[j])
+
+
+def check_files(images: LabelledImages, bad: BadSamples) -> LabelledImages:
+    """Read every file's header (cheap: no decoding): missing, empty and non-image files are found before
+    training, as an error naming the file or (skip) a counted skip."""
+    keep = [i for i, item in enumerate(images.items) if not isinstance(item, (str, Path))
+            or bad.guard("unreadable images skipped", image_size, item) is not None]
+    return images if len(keep) == len(images.items) else images.subset(np.asarray(keep, dtype=np.int64))
 
 
 class ClassificationDataModule(pl.LightningDataModule):
@@ -43,6 +58,7 @@ class ClassificationDataModule(pl.LightningDataModule):
         val_fraction: float = 0.15,
         test_fraction: float = 0.15,
         train_per_class: int | None = None,
+        on_bad_sample: Literal["error", "skip"] = "error",  # see visiontrain.data.bad_samples
         batch_size: int = 64,
         eval_batch_size: int | None = None,
         num_workers: int = 0,
@@ -57,6 +73,7 @@ class ClassificationDataModule(pl.LightningDataModule):
         self.image_size = image_size  # what the pipelines resize to; predict/export read it
         self.val_fraction, self.test_fraction, self.seed = val_fraction, test_fraction, seed
         self.train_per_class = train_per_class
+        self.bad = BadSamples(on_bad_sample)
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
         self.loader_kwargs = {"num_workers": num_workers, "pin_memory": pin_memory,
                               "persistent_workers": persistent_workers and num_workers > 0}
@@ -74,21 +91,24 @@ class ClassificationDataModule(pl.LightningDataModule):
     def _index(self) -> None:
         if self.images is not None:
             return
-        self.images = self.source.load_index()
+        self.images = check_files(self.source.load_index(), self.bad)
         splits = complete_splits(self.images.labels, self.images.splits, self.val_fraction, self.test_fraction,
                                  self.seed)
         if self.train_per_class:
             splits["train"] = per_class_subset(splits["train"], self.images.labels, self.train_per_class, self.seed)
         self.splits = splits
+        require_nonempty(splits, self.source, self.bad)
         sizes = ", ".join(f"{k}={len(v)}" for k, v in splits.items())
         log.info(f"{type(self.source).__name__}: {len(self.images.class_names)} classes, {sizes}")
 
     def setup(self, stage: str | None = None) -> None:
         self._index()
+        self.bad.report(getattr(self, "trainer", None))
 
     def _dataset(self, split: str, transform) -> ClassificationDataset:
         self._index()
-        return ClassificationDataset(self.images, self.splits.get(split, np.array([], dtype=np.int64)), transform)
+        return ClassificationDataset(self.images, self.splits.get(split, np.array([], dtype=np.int64)), transform,
+                                     self.bad)
 
     def train_dataloader(self) -> DataLoader:
         return DataLoader(self._dataset("train", self.train_transform), batch_size=self.batch_size, shuffle=True,

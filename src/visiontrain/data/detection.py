@@ -9,7 +9,6 @@ and, with ``with_masks``, ``masks`` (N,H,W uint8).
 from __future__ import annotations
 
 import logging
-import math
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -18,10 +17,11 @@ from typing import Any, Iterator, Literal, Sequence
 import numpy as np
 import pytorch_lightning as pl
 import torch
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, Sampler
 
 from visiontrain.data.augment import build_pipeline
-from visiontrain.data.formats.detection_records import DetectionIndex
+from visiontrain.data.bad_samples import BadSamples, check_policy, load_or_skip, require_nonempty
+from visiontrain.data.formats.detection_records import REPAIRS, DetectionIndex
 from visiontrain.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
@@ -45,26 +45,18 @@ def collate(batch: Sequence[tuple[torch.Tensor, dict]]) -> tuple[list[torch.Tens
 
 class DetectionDataset(Dataset):
     def __init__(self, index: DetectionIndex, indices: np.ndarray, transform, with_masks: bool, training: bool,
-                 keep_difficult: bool, on_bad_sample: str) -> None:
+                 keep_difficult: bool, on_bad_sample: str, bad: BadSamples | None = None) -> None:
         self.index, self.indices, self.transform = index, indices, transform
         self.with_masks, self.training, self.keep_difficult = with_masks, training, keep_difficult
         self.on_bad_sample = on_bad_sample
-        self.dropped = Counter()  # boxes lost to augmentation, bad samples skipped (exact with num_workers=0)
+        self.bad = bad or BadSamples(on_bad_sample)
+        self.dropped = Counter()  # boxes lost to augmentation (exact with num_workers=0)
 
     def __len__(self) -> int:
         return len(self.indices)
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, dict]:
-        for attempt in range(len(self.indices)):
-            j = int(self.indices[(i + attempt) % len(self.indices)])
-            try:
-                return self._sample(j)
-            except DataError as exc:
-                if self.on_bad_sample != "skip":
-                    raise
-                self.dropped["unreadable samples skipped"] += 1
-                log.warning(f"skipped: {exc}")
-        raise DataError("every sample of this split is unreadable")
+        return load_or_skip(len(self.indices), i, lambda k: self._sample(int(self.indices[k])), self.bad)
 
     def _sample(self, j: int) -> tuple[torch.Tensor, dict]:
         s = self.index.load(j, with_masks=self.with_masks)
@@ -112,29 +104,40 @@ def _select_masks(masks, passed: np.ndarray | None, kept: np.ndarray, size) -> t
     return masks[rows].to(torch.uint8)
 
 
-class GroupedBatchSampler(Sampler[list[int]]):
-    """Batches of images with similar aspect ratios (torchvision references' idea): less padding per batch."""
+class GroupedBatchSampler(BatchSampler):
+    """Batches of images with similar aspect ratios (the idea of torchvision's detection references): less padding.
 
-    def __init__(self, aspect_ratios: np.ndarray, batch_size: int, seed: int = 0) -> None:
-        self.groups = np.digitize(np.log2(aspect_ratios), [-0.5, 0.0, 0.5])  # tall, portrait, landscape, wide
-        self.batch_size, self.seed, self.epoch = batch_size, seed, 0
+    A ``BatchSampler`` over ``sampler``, so that under DDP Lightning rebuilds it around its DistributedSampler and each
+    rank groups its own shard. Every rank must run the same number of steps, so an epoch is exactly
+    ``len(sampler) // batch_size`` batches (at least one): aspect-pure while the groups allow, then mixed batches from
+    what is left in the groups; the remainder of fewer than ``batch_size`` images waits for the next epoch's shuffle.
+    """
+
+    def __init__(self, sampler: Sampler[int], aspect_ratios: Sequence[float], batch_size: int,
+                 drop_last: bool = True) -> None:
+        super().__init__(sampler, batch_size, drop_last)
+        ratios = np.asarray(aspect_ratios, dtype=np.float64)
+        self.groups = np.digitize(np.log2(ratios), [-0.5, 0.0, 0.5])  # tall, portrait, landscape, wide
 
     def __iter__(self) -> Iterator[list[int]]:
-        rng = np.random.default_rng(self.seed + self.epoch)
-        self.epoch += 1
+        wanted, made = len(self), 0
         buckets: dict[int, list[int]] = {}
-        batches = []
-        for i in rng.permutation(len(self.groups)):
-            bucket = buckets.setdefault(int(self.groups[i]), [])
+        for i in self.sampler:
+            bucket = buckets.setdefault(int(self.groups[int(i)]), [])
             bucket.append(int(i))
             if len(bucket) == self.batch_size:
-                batches.append(bucket)
-                buckets[int(self.groups[i])] = []
-        batches += [b for b in buckets.values() if b]
-        yield from (batches[k] for k in rng.permutation(len(batches)))
+                yield bucket
+                buckets[int(self.groups[int(i)])] = []
+                made += 1
+                if made == wanted:
+                    return
+        rest = [i for bucket in buckets.values() for i in bucket]
+        for start in range(0, (wanted - made) * self.batch_size, self.batch_size):
+            yield rest[start:start + self.batch_size]
 
     def __len__(self) -> int:
-        return sum(math.ceil(n / self.batch_size) for n in np.bincount(self.groups) if n)
+        n = len(self.sampler)
+        return max(1, n // self.batch_size) if n else 0
 
 
 class DetectionDataModule(pl.LightningDataModule):
@@ -148,7 +151,7 @@ class DetectionDataModule(pl.LightningDataModule):
         box_filter: BoxFilter | dict | None = None,
         with_masks: bool = False,
         train_difficult: bool = False,
-        on_bad_sample: Literal["error", "skip"] = "error",
+        on_bad_sample: Literal["error", "skip"] = "error",  # see visiontrain.data.bad_samples
         val_fraction: float = 0.15,
         test_fraction: float = 0.15,
         group_by_aspect_ratio: bool = False,
@@ -172,7 +175,8 @@ class DetectionDataModule(pl.LightningDataModule):
             self.train_transform = build_pipeline(train_transforms, bbox_params=bbox_params)
             self.eval_transform = build_pipeline(eval_transforms, bbox_params=bbox_params)
         self.source, self.with_masks, self.train_difficult = source, with_masks, train_difficult
-        self.on_bad_sample = on_bad_sample
+        self.on_bad_sample = check_policy(on_bad_sample)
+        self.bad = BadSamples(self.on_bad_sample)
         if not (0 <= val_fraction < 1 and 0 <= test_fraction < 1 and val_fraction + test_fraction < 1):
             raise ConfigError(f"data.val_fraction + data.test_fraction must be in [0, 1); got {val_fraction} + "
                               f"{test_fraction}")
@@ -205,12 +209,17 @@ class DetectionDataModule(pl.LightningDataModule):
         self.index = self.source.load_index(self.on_bad_sample)
         if not self.index.class_names:
             raise DataError(f"{type(self.source).__name__}: the dataset defines no classes")
+        self.bad.lines += self.index.problems
+        self.bad.counts.update(self.index.skipped_images)
         self.splits = self._complete_splits(self.index.splits, len(self.index))
+        require_nonempty(self.splits, self.source, self.bad)
         sizes = ", ".join(f"{k}={len(v)}" for k, v in self.splits.items())
         objects = sum(len(r.labels) for r in self.index.records)
         log.info(f"{type(self.source).__name__}: {len(self.index.class_names)} classes, {objects} objects, {sizes}")
-        if self.index.skipped:
-            log.warning(f"Data problems handled while reading: {self.index.summary()}")
+        repaired = {k: v for k, v in self.index.skipped.items() if k in REPAIRS}
+        if repaired:
+            log.warning("Annotations repaired while reading: "
+                        + ", ".join(f"{n} {reason}" for reason, n in sorted(repaired.items())))
 
     def _complete_splits(self, predefined: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
         """The source's own splits where it has them; a seeded random carve-out of train for what is missing."""
@@ -229,6 +238,7 @@ class DetectionDataModule(pl.LightningDataModule):
 
     def setup(self, stage: str | None = None) -> None:
         self._load()
+        self.bad.report(getattr(self, "trainer", None))
 
     def _dataset(self, split: str) -> DetectionDataset:
         self._load()
@@ -237,7 +247,7 @@ class DetectionDataModule(pl.LightningDataModule):
             self.datasets[split] = DetectionDataset(
                 self.index, self.splits.get(split, np.array([], np.int64)),
                 self.train_transform if train else self.eval_transform, self.with_masks, train,
-                self.train_difficult, self.on_bad_sample)
+                self.train_difficult, self.on_bad_sample, self.bad)
         return self.datasets[split]
 
     def train_dataloader(self) -> DataLoader:
@@ -245,8 +255,8 @@ class DetectionDataModule(pl.LightningDataModule):
         if self.group_by_aspect_ratio:
             records = [self.index.records[int(j)] for j in ds.indices]
             ratios = np.asarray([r.width / max(r.height, 1) for r in records])
-            sampler = GroupedBatchSampler(ratios, self.batch_size, self.seed)
-            return DataLoader(ds, batch_sampler=sampler, **self.loader_kwargs)
+            batches = GroupedBatchSampler(RandomSampler(ds), ratios, self.batch_size)
+            return DataLoader(ds, batch_sampler=batches, **self.loader_kwargs)
         return DataLoader(ds, batch_size=self.batch_size, shuffle=True, drop_last=len(ds) > self.batch_size,
                           **self.loader_kwargs)
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Sequence
+from typing import Any, Literal, Sequence
 
 import numpy as np
 import pytorch_lightning as pl
@@ -12,6 +12,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from visiontrain.data.augment import build_pipeline
+from visiontrain.data.bad_samples import BadSamples, load_or_skip, require_nonempty
 from visiontrain.data.splits import complete_splits
 from visiontrain.errors import DataError
 
@@ -19,13 +20,17 @@ log = logging.getLogger(__name__)
 
 
 class LocalizationDataset(Dataset):
-    def __init__(self, index, indices: np.ndarray, transform, fallback) -> None:
+    def __init__(self, index, indices: np.ndarray, transform, fallback, bad: BadSamples | None = None) -> None:
         self.index, self.indices, self.transform, self.fallback = index, indices, transform, fallback
+        self.bad = bad or BadSamples()
 
     def __len__(self) -> int:
         return len(self.indices)
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return load_or_skip(len(self.indices), i, self._item, self.bad)
+
+    def _item(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         sample = self.index.load(int(self.indices[i]))
         out = self.transform(image=sample["image"], bboxes=sample["boxes"], labels=sample["labels"])
         if len(out["bboxes"]) != 1:  # the augmentation cut the object away: keep the sample, unaugmented
@@ -42,8 +47,8 @@ class LocalizationDataModule(pl.LightningDataModule):
 
     def __init__(self, source: Any, train_transforms: Sequence[Any] | None = None,
                  eval_transforms: Sequence[Any] | None = None, image_size: int | None = None,
-                 val_fraction: float = 0.15, test_fraction: float = 0.15, batch_size: int = 64,
-                 num_workers: int = 0, pin_memory: bool = False, seed: int = 0) -> None:
+                 on_bad_sample: Literal["error", "skip"] = "error", val_fraction: float = 0.15,
+                 test_fraction: float = 0.15, batch_size: int = 64, num_workers: int = 0, pin_memory: bool = False, seed: int = 0) -> None:
         super().__init__()
         import albumentations as A
 
@@ -53,6 +58,7 @@ class LocalizationDataModule(pl.LightningDataModule):
         self.eval_transform = build_pipeline(eval_transforms, **bbox)
         self.val_fraction, self.test_fraction, self.seed = val_fraction, test_fraction, seed
         self.batch_size = batch_size
+        self.bad = BadSamples(on_bad_sample)
         self.loader_kwargs = {"num_workers": num_workers, "pin_memory": pin_memory}
         self.index = None
         self.splits: dict[str, np.ndarray] = {}
@@ -68,28 +74,32 @@ class LocalizationDataModule(pl.LightningDataModule):
     def _load(self) -> None:
         if self.index is not None:
             return
-        index = self.source.load_index()
+        index = self.source.load_index(self.bad.policy)
+        self.bad.lines += index.problems
+        self.bad.counts.update(index.skipped_images)
         counts = [len(r.labels) for r in index.records]
         wrong = [str(r.path) for r, n in zip(index.records, counts) if n != 1]
-        if wrong:
+        if wrong:  # not a bad sample but the wrong task: no skipping
             raise DataError(f"{wrong[0]}: localization needs exactly one object per image "
                             f"({len(wrong)} images have none or several); use a detection model instead")
         labels = np.asarray([int(r.labels[0]) for r in index.records])
-        predefined = {k: v for k, v in index.splits.items() if len(v)}
+        predefined = dict(index.splits)  # an empty split the data names is an error (require_nonempty), not ignored
         if set(predefined) == {"train"} and len(predefined["train"]) == len(labels):
             predefined = {}  # one folder only: split it here
         self.splits = complete_splits(labels, predefined, self.val_fraction, self.test_fraction, self.seed)
+        require_nonempty(self.splits, self.source, self.bad)
         self.index = index
         log.info(f"localization: {len(index.class_names)} classes, "
                  + ", ".join(f"{k}={len(v)}" for k, v in self.splits.items()))
 
     def setup(self, stage: str | None = None) -> None:
         self._load()
+        self.bad.report(getattr(self, "trainer", None))
 
     def _loader(self, split: str, train: bool) -> DataLoader:
         self._load()
         transform = self.train_transform if train else self.eval_transform
-        dataset = LocalizationDataset(self.index, self.splits[split], transform, self.eval_transform)
+        dataset = LocalizationDataset(self.index, self.splits[split], transform, self.eval_transform, self.bad)
         return DataLoader(dataset, batch_size=self.batch_size, shuffle=train, drop_last=train and len(dataset) >
                           self.batch_size, **self.loader_kwargs)
 

@@ -10,15 +10,17 @@ epoch (and every model) is scored on the same inputs. A batch is a dict: ``input
 from __future__ import annotations
 
 import logging
-from typing import Any, Sequence
+from typing import Any, Literal, Sequence
 
 import numpy as np
 import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from visiontrain.data.bad_samples import BadSamples, load_or_skip, require_nonempty
+from visiontrain.data.formats.images import image_size
 from visiontrain.data.splits import complete_splits
-from visiontrain.errors import ConfigError
+from visiontrain.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +39,11 @@ class CropDataset(Dataset):
     """``crops``: (image index, top, left) for fixed crops, or None for random crops (``length`` of them)."""
 
     def __init__(self, loaders: list, crop_size: int, augment, corruption, holes, length: int,
-                 crops: list[tuple[int, int, int]] | None = None, seed: int | None = None) -> None:
+                 crops: list[tuple[int, int, int]] | None = None, seed: int | None = None,
+                 bad: BadSamples | None = None) -> None:
         self.loaders, self.crop_size, self.length, self.crops, self.seed = loaders, crop_size, length, crops, seed
         self.augment, self.corruption, self.holes = augment, corruption, holes
+        self.bad = bad or BadSamples()
 
     def __len__(self) -> int:
         return self.length
@@ -56,6 +60,9 @@ class CropDataset(Dataset):
         return image[top:top + self.crop_size, left:left + self.crop_size]
 
     def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        return load_or_skip(self.length, i, self._item, self.bad)
+
+    def _item(self, i: int) -> dict[str, torch.Tensor]:
         if self.seed is not None:  # evaluation: the same corruption for item i every time
             for pipeline in (self.augment, self.corruption, self.holes):
                 pipeline.set_random_seed(self.seed + i)
@@ -98,6 +105,7 @@ class RestorationDataModule(pl.LightningDataModule):
         pin_memory: bool = False,
         persistent_workers: bool = False,
         seed: int = 0,
+        on_bad_sample: Literal["error", "skip"] = "error",  # see visiontrain.data.bad_samples
     ) -> None:
         super().__init__()
         if crop_size < 8:
@@ -113,6 +121,7 @@ class RestorationDataModule(pl.LightningDataModule):
                               "persistent_workers": persistent_workers and num_workers > 0}
         self.items: list | None = None
         self.splits: dict[str, np.ndarray] = {}
+        self.bad = BadSamples(on_bad_sample)
 
     def prepare_data(self) -> None:
         self.source.prepare()
@@ -120,18 +129,22 @@ class RestorationDataModule(pl.LightningDataModule):
     def _index(self) -> None:
         if self.items is not None:
             return
-        self.items = self.source.load_index()
+        # headers only (no decoding): missing, empty and non-image files are found before training
+        self.items = [(name, load) for name, load in self.source.load_index() if not hasattr(load, "path")
+                      or self.bad.guard("unreadable images skipped", image_size, load.path) is not None]
         names = [name for name, _ in self.items]
         # stratify bundled photographs apart from generated shapes images, so each split gets some of both
         kinds = np.array([0 if name.startswith("skimage.data.") else 1 for name in names])
         if len(set(kinds.tolist())) > 1 and min(np.bincount(kinds)) < 4:
             kinds[:] = 0
         self.splits = complete_splits(kinds, {}, self.val_fraction, self.test_fraction, self.seed)
+        require_nonempty(self.splits, self.source, self.bad)
         sizes = ", ".join(f"{k}={len(v)} images" for k, v in self.splits.items())
         log.info(f"{type(self.source).__name__}: {sizes}; crops of {self.crop_size} px")
 
     def setup(self, stage: str | None = None) -> None:
         self._index()
+        self.bad.report(getattr(self, "trainer", None))
 
     def _loaders(self, split: str) -> list:
         self._index()
@@ -141,7 +154,13 @@ class RestorationDataModule(pl.LightningDataModule):
         rng = np.random.default_rng(self.seed + salt)
         crops = []
         for j, load in enumerate(loaders):
-            h, w = pad_to(load(), self.crop_size).shape[:2]
+            try:
+                h, w = pad_to(load(), self.crop_size).shape[:2]
+            except DataError as exc:  # pixels that fail to decode (a truncated file): no crops from this image
+                if not self.bad.skip:
+                    raise
+                self.bad.skipped_at_load(str(exc))
+                continue
             positions = (h - self.crop_size + 1) * (w - self.crop_size + 1)  # an image of crop size has one
             for _ in range(min(self.eval_crops_per_image, positions)):
                 crops.append((j, int(rng.integers(0, h - self.crop_size + 1)),
@@ -152,11 +171,11 @@ class RestorationDataModule(pl.LightningDataModule):
         loaders = self._loaders(split)
         crops = self._fixed_crops(loaders, salt)
         return CropDataset(loaders, self.crop_size, self.eval_augment, self.corruption, self.holes, len(crops),
-                           crops, seed=self.seed * 100_003 + salt * 10_007)
+                           crops, seed=self.seed * 100_003 + salt * 10_007, bad=self.bad)
 
     def train_dataloader(self) -> DataLoader:
         dataset = CropDataset(self._loaders("train"), self.crop_size, self.augment, self.corruption, self.holes,
-                              self.train_crops)
+                              self.train_crops, bad=self.bad)
         return DataLoader(dataset, batch_size=self.batch_size, shuffle=True, drop_last=True, **self.loader_kwargs)
 
     def val_dataloader(self) -> DataLoader:

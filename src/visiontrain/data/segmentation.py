@@ -12,6 +12,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from visiontrain.data.augment import build_pipeline
+from visiontrain.data.bad_samples import HINT, BadSamples, check_policy, load_or_skip, require_nonempty
 from visiontrain.data.formats.segmentation_samples import IGNORE_INDEX, SegmentationSamples, check_sample
 from visiontrain.data.splits import complete_splits
 from visiontrain.errors import DataError
@@ -20,22 +21,25 @@ log = logging.getLogger(__name__)
 
 
 class SegmentationDataset(Dataset):
-    def __init__(self, samples: SegmentationSamples, indices: np.ndarray, transform) -> None:
+    def __init__(self, samples: SegmentationSamples, indices: np.ndarray, transform,
+                 bad: BadSamples | None = None) -> None:
         self.samples, self.indices, self.transform = samples, indices, transform
+        self.bad = bad or BadSamples()
 
     def __len__(self) -> int:
         return len(self.indices)
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        image, mask = self.samples.load(int(self.indices[i]))
+        image, mask = load_or_skip(len(self.indices), i, lambda k: self.samples.load(int(self.indices[k])), self.bad)
         out = self.transform(image=image, mask=mask)
         return out["image"], out["mask"].long()
 
 
 class SegmentationDataModule(pl.LightningDataModule):
-    """``batch_size`` is per device. ``on_bad_sample``: ``raise`` stops at the first unusable sample (wrong mask size,
-    class id beyond the classes, colour mask, image without mask) naming its file; ``skip`` drops them and logs how
-    many."""
+    """``batch_size`` is per device. ``on_bad_sample``: ``error`` stops at the first unusable sample (wrong mask size,
+    class id beyond the classes, colour mask, image without mask, unreadable image) naming its file; ``skip`` drops
+    them, counts them and lists them in the run dir (see ``visiontrain.data.bad_samples``). ``raise`` is the
+    older spelling of ``error``."""
 
     def __init__(
         self,
@@ -44,7 +48,7 @@ class SegmentationDataModule(pl.LightningDataModule):
         eval_transforms: Sequence[Any] | None = None,
         image_size: int | None = None,
         ignore_index: int = IGNORE_INDEX,
-        on_bad_sample: Literal["raise", "skip"] = "raise",
+        on_bad_sample: Literal["error", "skip", "raise"] = "error",
         val_fraction: float = 0.15,
         test_fraction: float = 0.15,
         batch_size: int = 16,
@@ -59,7 +63,8 @@ class SegmentationDataModule(pl.LightningDataModule):
         self.train_transform = build_pipeline(train_transforms)
         self.eval_transform = build_pipeline(eval_transforms)
         self.image_size = image_size  # what the pipelines resize to; predict/export read it
-        self.ignore_index, self.on_bad_sample = ignore_index, on_bad_sample
+        self.ignore_index, self.on_bad_sample = ignore_index, check_policy(on_bad_sample)
+        self.bad = BadSamples(self.on_bad_sample)
         self.val_fraction, self.test_fraction, self.seed = val_fraction, test_fraction, seed
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
         self.loader_kwargs = {"num_workers": num_workers, "pin_memory": pin_memory,
@@ -88,26 +93,29 @@ class SegmentationDataModule(pl.LightningDataModule):
                 problems.append(problem)
             else:
                 good.append(i)
-        if problems and self.on_bad_sample == "raise":
-            more = f" (and {len(problems) - 1} more; data.on_bad_sample=skip drops them)" if len(problems) > 1 else ""
-            raise DataError(problems[0] + more)
-        if problems:
-            log.warning(f"skipped {len(problems)} unusable samples (data.on_bad_sample=skip); first: {problems[0]}")
+        if problems and not self.bad.skip:  # every problem is found first: the message says how many there are
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise DataError(f"{problems[0]}{more} ({HINT})")
+        for problem in problems:
+            self.bad.add(problem, "unusable samples (missing, unreadable or mismatched mask)")
         if not good:
             raise DataError(f"{type(self.source).__name__}: no usable samples")
         self.skipped = problems
         self.samples = samples if len(good) == len(samples) else samples.subset(np.asarray(good))
         labels = np.zeros(len(self.samples), dtype=np.int64)  # random (unstratified) splits: one pseudo-class
         self.splits = complete_splits(labels, self.samples.splits, self.val_fraction, self.test_fraction, self.seed)
+        require_nonempty(self.splits, self.source, self.bad)
         sizes = ", ".join(f"{k}={len(v)}" for k, v in self.splits.items())
         log.info(f"{type(self.source).__name__}: {len(self.samples.class_names)} classes, {sizes}")
 
     def setup(self, stage: str | None = None) -> None:
         self._index()
+        self.bad.report(getattr(self, "trainer", None))
 
     def _dataset(self, split: str, transform) -> SegmentationDataset:
         self._index()
-        return SegmentationDataset(self.samples, self.splits.get(split, np.array([], dtype=np.int64)), transform)
+        return SegmentationDataset(self.samples, self.splits.get(split, np.array([], dtype=np.int64)), transform,
+                                   self.bad)
 
     def train_dataloader(self) -> DataLoader:
         return DataLoader(self._dataset("train", self.train_transform), batch_size=self.batch_size, shuffle=True,

@@ -18,6 +18,7 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from visiontrain.data.bad_samples import BadSamples
 from visiontrain.data.formats.images import is_image_file, read_rgb
 from visiontrain.errors import ConfigError, DataError
 
@@ -63,6 +64,7 @@ class StyleDataModule(pl.LightningDataModule):
         style_size: int | None = None,
         mask: str | None = None,
         steps_per_epoch: int = 10,
+        on_bad_sample: Literal["error", "skip"] = "error",  # see visiontrain.data.bad_samples
     ) -> None:
         super().__init__()
         self.content = [content] if isinstance(content, str) else list(content)
@@ -77,15 +79,18 @@ class StyleDataModule(pl.LightningDataModule):
         if steps_per_epoch < 1:
             raise ConfigError(f"data.steps_per_epoch: at least 1, got {steps_per_epoch}")
         self.pairs: list[StylePair] | None = None
+        self.bad = BadSamples(on_bad_sample)
 
     def setup(self, stage: str | None = None) -> None:
         if self.pairs is None:
             self.pairs = self._build_pairs()
+            self.bad.report(getattr(self, "trainer", None))
             log.info(f"style data: {len(self.pairs)} image(s) to make: {', '.join(p.name for p in self.pairs)}")
 
     def _build_pairs(self) -> list[StylePair]:
-        contents = [(n, _to_tensor(_fit(a, self.image_size))) for n, a in _expand(self.content, "data.content")]
-        styles = [(n, _to_tensor(_fit(a, self.style_size))) for n, a in _expand(self.style, "data.style")]
+        contents = [(n, _to_tensor(_fit(a, self.image_size)))
+                    for n, a in _expand(self.content, "data.content", self.bad)]
+        styles = [(n, _to_tensor(_fit(a, self.style_size))) for n, a in _expand(self.style, "data.style", self.bad)]
         mask = read_mask(self.mask) if self.mask else None
         if self.pairing == "pairs":
             if len(contents) != len(styles):
@@ -126,8 +131,9 @@ class StyleDataModule(pl.LightningDataModule):
         return DataLoader(_Steps(1), batch_size=1)
 
 
-def _expand(entries: list[str], key: str) -> list[tuple[str, np.ndarray]]:
-    """(name, HxWx3 uint8) for every image the entries name."""
+def _expand(entries: list[str], key: str, bad: BadSamples | None = None) -> list[tuple[str, np.ndarray]]:
+    """(name, HxWx3 uint8) for every image the entries name; unreadable files stop or (skip) are left out."""
+    bad = bad or BadSamples()
     out: list[tuple[str, np.ndarray]] = []
     for entry in entries:
         entry = str(entry)
@@ -141,11 +147,15 @@ def _expand(entries: list[str], key: str) -> list[tuple[str, np.ndarray]]:
                 files = sorted(p for p in path.iterdir() if p.is_file() and is_image_file(p))
                 if not files:
                     raise DataError(f"{path}: no image files in this folder ({key})")
-                out += [(p.stem, read_rgb(p)) for p in files]
+                out += [(p.stem, image) for p in files
+                        if (image := bad.guard("unreadable images skipped", read_rgb, p)) is not None]
             elif path.exists():
-                out.append((path.stem, read_rgb(path)))
+                image = bad.guard("unreadable images skipped", read_rgb, path)
+                out += [] if image is None else [(path.stem, image)]
             else:
                 raise DataError(f"{path}: no such file or folder ({key}; or use skimage:<name>, generated:painting)")
+    if not out:
+        raise DataError(f"{key}: none of {', '.join(map(str, entries))} could be read ({bad.summary()})")
     return out
 
 

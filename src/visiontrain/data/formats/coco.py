@@ -14,7 +14,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from visiontrain.data.formats.detection_records import DetectionIndex, Record, missing_image, sanitize_boxes
+from visiontrain.data.bad_samples import BadSamples
+from visiontrain.data.formats.detection_records import (DetectionIndex, Record, check_size, image_size, missing_image,
+                                                      sanitize_boxes)
 from visiontrain.errors import DataError
 
 
@@ -38,6 +40,7 @@ class CocoReader:
         records: list[Record] = []
         splits: dict[str, np.ndarray] = {}
         skipped: Counter = Counter()
+        bad = BadSamples(on_bad_sample)
         names: list[str] | None = None
         cat_ids: list[int] | None = None
         for split, files in self.split_files.items():
@@ -50,9 +53,10 @@ class CocoReader:
                                 f"file's {cat_ids}")
             start = len(records)
             records += coco_records(data, self.root / files.annotations, self.root / files.images, cat_ids,
-                                    on_bad_sample, skipped)
+                                    skipped, bad)
             splits[split] = np.arange(start, len(records))
-        return DetectionIndex(names or [], records, splits, cat_ids, skipped)
+        skipped.update(bad.counts)
+        return DetectionIndex(names or [], records, splits, cat_ids, skipped, bad.lines)
 
 
 def read_json(path: Path) -> dict:
@@ -71,37 +75,57 @@ def _categories(data: dict, path: Path) -> tuple[list[str], list[int]]:
     return [str(c["name"]) for c in cats], [int(c["id"]) for c in cats]
 
 
-def coco_records(data: dict, path: Path, image_dir: Path, cat_ids: Sequence[int], on_bad_sample: str,
-                 skipped: Counter) -> list[Record]:
+def coco_records(data: dict, path: Path, image_dir: Path, cat_ids: Sequence[int], skipped: Counter,
+                 bad: BadSamples) -> list[Record]:
     label_of = {cid: i for i, cid in enumerate(cat_ids)}
     by_image: dict[int, list[dict]] = defaultdict(list)
     images = {int(img["id"]): img for img in data.get("images", [])}
     for ann in data.get("annotations", []):
         if int(ann["image_id"]) not in images:
-            raise DataError(f"{path}: annotation {ann.get('id')} refers to unknown image_id {ann['image_id']}")
-        if int(ann["category_id"]) not in label_of:
-            raise DataError(f"{path}: annotation {ann.get('id')} has unknown category_id {ann['category_id']} "
-                            f"(categories: {list(cat_ids)})")
+            bad.add(f"{path}: annotation {ann.get('id')} refers to unknown image_id {ann['image_id']}",
+                    "annotations without an image skipped")
+            continue
         by_image[int(ann["image_id"])].append(ann)
     records = []
     for image_id, img in images.items():
         file = image_dir / img["file_name"]
-        if missing_image(file, on_bad_sample, skipped):
+        if missing_image(file, bad):
             continue
-        anns = by_image.get(image_id, [])
-        w, h = int(img["width"]), int(img["height"])
-        xywh = np.asarray([a["bbox"] for a in anns], dtype=np.float32).reshape(-1, 4)
-        xyxy = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1)
-        boxes, keep = sanitize_boxes(xyxy, w, h, str(file), skipped)
-        kept = [a for a, k in zip(anns, keep) if k]
-        records.append(Record(
-            path=file, image_id=image_id, width=w, height=h, boxes=boxes[keep],
-            labels=np.asarray([label_of[int(a["category_id"])] for a in kept], dtype=np.int64),
-            iscrowd=np.asarray([int(a.get("iscrowd", 0)) for a in kept], dtype=np.uint8),
-            area=np.asarray([float(a.get("area", 0.0)) for a in kept], dtype=np.float32),
-            masks=_mask_decoder(kept, h, w, file),
-        ))
+        rec = bad.guard("images with a bad image file or annotation skipped", _record, path, file, image_id, img,
+                        by_image.get(image_id, []), label_of, skipped)
+        if rec is not None:
+            records.append(rec)
     return records
+
+
+def _record(path: Path, file: Path, image_id: int, img: dict, anns: list[dict], label_of: dict[int, int],
+            skipped: Counter) -> Record:
+    where = f"{path} (image {file.name}, id {image_id})"
+    if img.get("width") and img.get("height"):
+        w, h = int(img["width"]), int(img["height"])
+        check_size(file, w, h, path.name)
+    else:
+        w, h = image_size(file)
+    for a in anns:
+        if int(a["category_id"]) not in label_of:
+            raise DataError(f"{where}: annotation {a.get('id')} has unknown category_id {a['category_id']} "
+                            f"(categories: {list(label_of)})")
+        if len(np.asarray(a.get("bbox", []), dtype=object).reshape(-1)) != 4:
+            raise DataError(f"{where}: annotation {a.get('id')} has bbox {a.get('bbox')}; expected [x, y, w, h]")
+    try:
+        xywh = np.asarray([a["bbox"] for a in anns], dtype=np.float32).reshape(-1, 4)
+    except (TypeError, ValueError):
+        raise DataError(f"{where}: a bbox holds something that is not a number") from None
+    xyxy = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1)
+    boxes, keep = sanitize_boxes(xyxy, w, h, where, skipped, [f"annotation {a.get('id')}" for a in anns])
+    kept = [a for a, k in zip(anns, keep) if k]
+    return Record(
+        path=file, image_id=image_id, width=w, height=h, boxes=boxes[keep],
+        labels=np.asarray([label_of[int(a["category_id"])] for a in kept], dtype=np.int64),
+        iscrowd=np.asarray([int(a.get("iscrowd", 0)) for a in kept], dtype=np.uint8),
+        area=np.asarray([float(a.get("area", 0.0)) for a in kept], dtype=np.float32),
+        masks=_mask_decoder(kept, h, w, file),
+    )
 
 
 def _mask_decoder(anns: list[dict], h: int, w: int, file: Path):

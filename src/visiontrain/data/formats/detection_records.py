@@ -14,9 +14,12 @@ from typing import Any, Callable
 
 import numpy as np
 
+from visiontrain.data.formats.images import image_size as _image_size
 from visiontrain.data.formats.images import read_rgb
 
 log = logging.getLogger(__name__)
+# counted in DetectionIndex.skipped next to the images left out, but these keep the image: they repair one box
+REPAIRS = ("boxes clipped to the image", "zero-area boxes dropped")
 
 
 @dataclass
@@ -47,6 +50,7 @@ class DetectionIndex:
     splits: dict[str, np.ndarray] = field(default_factory=dict)  # predefined split name → record indices
     category_ids: list[int] | None = None  # COCO: the dataset's category id of each contiguous label
     skipped: Counter = field(default_factory=Counter)  # reason → count, reported once at the start of training
+    problems: list[str] = field(default_factory=list)  # one line per image left out (data.on_bad_sample=skip)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -65,55 +69,70 @@ class DetectionIndex:
             sample["masks"] = rec.masks()
         return sample
 
+    @property
+    def skipped_images(self) -> dict[str, int]:
+        """Reason → images left out (``skipped`` also counts boxes repaired in place)."""
+        return {k: v for k, v in self.skipped.items() if k not in REPAIRS}
+
     def summary(self) -> str:
         if not self.skipped:
             return ""
         return ", ".join(f"{n} {reason}" for reason, n in sorted(self.skipped.items()))
 
 
-def sanitize_boxes(boxes: np.ndarray, width: int, height: int, where: str,
-                   skipped: Counter) -> tuple[np.ndarray, np.ndarray]:
-    """Clip boxes to the image; return (clipped boxes, mask of boxes to keep): NaN boxes and boxes with no area
-    after clipping are dropped. Both are counted in ``skipped``; ``where`` names the file in the debug log."""
+def sanitize_boxes(boxes: np.ndarray, width: int, height: int, where: str, skipped: Counter,
+                   names: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Check boxes against the image; return (clipped boxes, mask of boxes to keep).
+
+    A NaN/infinite coordinate, an inverted box (x2 < x1 or y2 < y1) or a box wholly outside the image is a broken
+    annotation: DataError naming ``where`` (the reader skips the image or stops, per ``data.on_bad_sample``).
+    A box running partly off the image is clipped, and a zero-area box dropped (as torchvision's references do);
+    both are counted in ``skipped``. ``names``: how the messages call each box (default "object <k>")."""
+    from visiontrain.errors import DataError
+
     boxes = np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
-    finite = np.isfinite(boxes).all(axis=1)
+    for k, box in enumerate(boxes):
+        obj = names[k] if names else f"object {k}"
+        coords = ", ".join(f"{v:g}" for v in box)
+        if not np.isfinite(box).all():
+            raise DataError(f"{where}: {obj} has a NaN or infinite box coordinate ({coords})")
+        if box[2] < box[0] or box[3] < box[1]:
+            raise DataError(f"{where}: {obj} has a negative width or height (x1, y1, x2, y2 = {coords})")
+        wholly_outside = box[0] >= width or box[1] >= height or box[2] <= 0 or box[3] <= 0
+        if wholly_outside and box[2] > box[0] and box[3] > box[1]:  # (a zero-area box is dropped below)
+            raise DataError(f"{where}: {obj} lies outside the {width}x{height} image (x1, y1, x2, y2 = {coords})")
     clipped = boxes.copy()
     clipped[:, 0::2] = clipped[:, 0::2].clip(0, width)
     clipped[:, 1::2] = clipped[:, 1::2].clip(0, height)
-    outside = finite & (np.abs(clipped - boxes) > 1e-3).any(axis=1)
-    keep = finite & (clipped[:, 2] > clipped[:, 0]) & (clipped[:, 3] > clipped[:, 1])
+    keep = (clipped[:, 2] > clipped[:, 0]) & (clipped[:, 3] > clipped[:, 1])
+    outside = keep & (np.abs(clipped - boxes) > 1e-3).any(axis=1)
     if outside.any():
-        skipped["boxes clipped to the image"] += int((outside & keep).sum())
+        skipped["boxes clipped to the image"] += int(outside.sum())
+        log.debug(f"{where}: clipped {int(outside.sum())} boxes to the image")
     if (~keep).any():
-        skipped["degenerate or NaN boxes dropped"] += int((~keep).sum())
-        log.debug(f"{where}: dropped {int((~keep).sum())} degenerate or NaN boxes")
-    return np.where(np.isfinite(clipped), clipped, 0).astype(np.float32), keep
+        skipped["zero-area boxes dropped"] += int((~keep).sum())
+        log.debug(f"{where}: dropped {int((~keep).sum())} zero-area boxes")
+    return clipped, keep
 
 
 def image_size(path: Path) -> tuple[int, int]:
-    """(width, height) from the file header, without decoding the pixels; errors name the file."""
-    from PIL import Image, UnidentifiedImageError
+    """(width, height) from the file header, EXIF orientation applied as ``read_rgb`` does; errors name the file."""
+    return _image_size(path)
 
+
+def check_size(path: Path, width: int, height: int, listed_in: str) -> None:
+    """The annotation's image size must be the image's own (after EXIF orientation), or every box is off."""
     from visiontrain.errors import DataError
 
-    try:
-        with Image.open(path) as img:
-            orientation = img.getexif().get(0x0112, 1)
-            w, h = img.size
-            return (h, w) if orientation in (5, 6, 7, 8) else (w, h)  # EXIF-rotated, as read_rgb returns it
-    except FileNotFoundError:
-        raise DataError(f"{path}: image file not found") from None
-    except (UnidentifiedImageError, OSError) as exc:
-        raise DataError(f"{path}: unreadable image ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})")
+    w, h = image_size(path)
+    if (w, h) != (width, height):
+        hint = " (EXIF-rotated: annotate the image as displayed)" if (h, w) == (width, height) else ""
+        raise DataError(f"{path}: image is {w}x{h} after EXIF orientation but {listed_in} says {width}x{height}{hint}")
 
 
-def missing_image(path: Path, on_bad_sample: str, skipped: Counter) -> bool:
-    """True when the image should be left out (skip mode); raises in error mode."""
+def missing_image(path: Path, bad) -> bool:
+    """True when the image should be left out (skip); raises in error mode. ``bad``: a BadSamples."""
     if path.is_file():
         return False
-    if on_bad_sample == "skip":
-        skipped["missing images skipped"] += 1
-        return True
-    from visiontrain.errors import DataError
-
-    raise DataError(f"{path}: image listed in the annotations but not found (or set data.on_bad_sample=skip)")
+    bad.add(f"{path}: image listed in the annotations but not found", "missing images skipped")
+    return True

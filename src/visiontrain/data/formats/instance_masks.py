@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from visiontrain.data.bad_samples import BadSamples
 from visiontrain.data.formats.detection_records import DetectionIndex, Record, image_size
 from visiontrain.data.formats.images import is_image_file
 from visiontrain.errors import DataError
@@ -30,22 +31,21 @@ class InstanceMaskReader:
         paths = sorted(p for p in self.images.rglob("*") if p.is_file() and is_image_file(p))
         if not paths:
             raise DataError(f"{self.images}: no image files found")
-        records, skipped = [], Counter()
+        records, bad = [], BadSamples(on_bad_sample)
         for path in paths:
             mask_file = self.masks / path.relative_to(self.images).with_name(f"{path.stem}{self.mask_suffix}.png")
-            try:
-                records.append(self._record(path, mask_file, len(records)))
-            except DataError:
-                if on_bad_sample != "skip":
-                    raise
-                skipped["images with a missing or bad mask skipped"] += 1
-        return DetectionIndex([self.class_name], records, {}, None, skipped)
+            rec = bad.guard("images with a missing or bad image or mask skipped", self._record, path, mask_file,
+                            len(records))
+            if rec is not None:
+                records.append(rec)
+        return DetectionIndex([self.class_name], records, {}, None, Counter(bad.counts), bad.lines)
 
     def _record(self, path: Path, mask_file: Path, index: int) -> Record:
         ids = read_instance_ids(mask_file)
         w, h = image_size(path)
         if ids.shape != (h, w):
-            raise DataError(f"{mask_file}: mask is {ids.shape[1]}x{ids.shape[0]}, its image {w}x{h}")
+            raise DataError(f"{mask_file}: mask is {ids.shape[1]}x{ids.shape[0]}, its image {w}x{h} (after EXIF "
+                            "orientation; width x height must match)")
         instances = [v for v in np.unique(ids) if v != 0]
         boxes = []
         for v in instances:
@@ -72,5 +72,6 @@ def read_instance_ids(path: Path) -> np.ndarray:
             return np.asarray(img)
     except FileNotFoundError:
         raise DataError(f"{path}: instance mask not found") from None
-    except (UnidentifiedImageError, OSError) as exc:
-        raise DataError(f"{path}: unreadable mask ({exc})") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        reason = "empty file" if path.stat().st_size == 0 else str(exc).splitlines()[0] or type(exc).__name__
+        raise DataError(f"{path}: unreadable mask ({reason})") from None

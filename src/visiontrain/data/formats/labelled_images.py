@@ -28,6 +28,15 @@ class LabelledImages:
         item = self.items[i]
         return item if isinstance(item, np.ndarray) else read_rgb(item)
 
+    def subset(self, keep: np.ndarray) -> "LabelledImages":
+        """The items at ``keep`` (sorted indices), splits renumbered to match."""
+        new_index = {int(old): new for new, old in enumerate(keep)}
+        splits = {name: np.array([new_index[int(i)] for i in idx if int(i) in new_index], dtype=np.int64)
+                  for name, idx in self.splits.items()}
+        loader = self.loader
+        return LabelledImages(self.class_names, self.labels[keep], [self.items[int(i)] for i in keep], splits,
+                              None if loader is None else lambda j: loader(int(keep[j])))
+
     def describe(self, i: int) -> str:
         item = self.items[i] if self.items is not None and len(self.items) > i else None
         return str(item) if isinstance(item, (str, Path)) else f"sample #{i}"

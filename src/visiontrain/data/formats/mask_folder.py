@@ -28,7 +28,8 @@ def read_mask(path: str | Path) -> np.ndarray:
     except FileNotFoundError:
         raise DataError(f"{path}: mask file not found") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise DataError(f"{path}: unreadable mask ({type(exc).__name__})") from None
+        reason = "empty file" if path.stat().st_size == 0 else str(exc).splitlines()[0] or type(exc).__name__
+        raise DataError(f"{path}: unreadable mask ({reason})") from None
     if arr.ndim == 3:
         if not (np.array_equal(arr[..., 0], arr[..., 1]) and np.array_equal(arr[..., 0], arr[..., 2])):
             raise DataError(f"{path}: RGB colour mask ({mode}); expected class indices: a grayscale or palette PNG "

@@ -8,6 +8,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from visiontrain.data.formats.images import image_size as _image_size
 from visiontrain.data.formats.images import read_rgb
 
 IGNORE_INDEX = 255
@@ -39,18 +40,9 @@ class SegmentationSamples:
 
 
 def image_size(path: Path) -> tuple[int, int]:
-    """(height, width) from the file header, without decoding the pixels."""
-    from PIL import Image
-
-    from visiontrain.errors import DataError
-
-    try:
-        with Image.open(path) as img:
-            w, h = img.size
-            orientation = img.getexif().get(0x0112, 1)
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise DataError(f"{path}: unreadable image ({type(exc).__name__})") from None
-    return (w, h) if orientation in (5, 6, 7, 8) else (h, w)  # read_rgb applies EXIF rotation
+    """(height, width) from the file header, EXIF orientation applied as ``read_rgb`` does."""
+    w, h = _image_size(path)
+    return h, w
 
 
 def check_sample(samples: SegmentationSamples, i: int, ignore_index: int = IGNORE_INDEX) -> str | None:
@@ -65,7 +57,7 @@ def check_sample(samples: SegmentationSamples, i: int, ignore_index: int = IGNOR
     name = samples.mask_names[i]
     if mask.shape != (h, w):
         return (f"{name}: mask is {mask.shape[1]}x{mask.shape[0]} but its image {samples.images[i]} is {w}x{h} "
-                "(width x height must match)")
+                "(width x height after EXIF orientation must match)")
     ids = np.unique(mask)
     bad = ids[(ids >= len(samples.class_names)) & (ids != ignore_index)]
     if bad.size:

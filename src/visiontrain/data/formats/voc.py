@@ -13,7 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from visiontrain.data.formats.detection_records import DetectionIndex, Record, image_size, missing_image, sanitize_boxes
+from visiontrain.data.bad_samples import BadSamples
+from visiontrain.data.formats.detection_records import (DetectionIndex, Record, check_size, image_size, missing_image,
+                                                      sanitize_boxes)
 from visiontrain.errors import DataError
 
 EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
@@ -39,8 +41,10 @@ class VocReader:
 
     def load_index(self, on_bad_sample: str = "error") -> DetectionIndex:
         ids = {split: self._ids(f) for split, f in self.split_files.items()}
-        parsed = {i: parse_xml(self.annotations / f"{i}.xml") for split_ids in ids.values() for i in split_ids}
-        names = self.class_names or sorted({o["name"] for p in parsed.values() for o in p["objects"]})
+        bad = BadSamples(on_bad_sample)
+        parsed = {i: bad.guard("images with a bad annotation file skipped", parse_xml, self.annotations / f"{i}.xml")
+                  for split_ids in ids.values() for i in split_ids}
+        names = self.class_names or sorted({o["name"] for p in parsed.values() if p for o in p["objects"]})
         label_of = {n: k for k, n in enumerate(names)}
         records: list[Record] = []
         splits: dict[str, np.ndarray] = {}
@@ -48,11 +52,18 @@ class VocReader:
         for split, split_ids in ids.items():
             start = len(records)
             for image_id in split_ids:
-                rec = self._record(image_id, len(records), parsed[image_id], label_of, on_bad_sample, skipped)
+                if parsed[image_id] is None:
+                    continue
+                path = self._image_path(image_id)
+                if missing_image(path, bad):
+                    continue
+                rec = bad.guard("images with a bad image file or annotation skipped", self._record, path,
+                                len(records), parsed[image_id], label_of, skipped)
                 if rec is not None:
                     records.append(rec)
             splits[split] = np.arange(start, len(records))
-        return DetectionIndex(names, records, splits, None, skipped)
+        skipped.update(bad.counts)
+        return DetectionIndex(names, records, splits, None, skipped, bad.lines)
 
     def _image_path(self, image_id: str) -> Path:
         for ext in EXTENSIONS:
@@ -60,11 +71,12 @@ class VocReader:
                 return self.images / f"{image_id}{ext}"
         return self.images / f"{image_id}.jpg"
 
-    def _record(self, image_id: str, index: int, ann: dict, label_of: dict, on_bad_sample: str, skipped: Counter):
-        path = self._image_path(image_id)
-        if missing_image(path, on_bad_sample, skipped):
-            return None
-        w, h = ann["size"] or image_size(path)
+    def _record(self, path: Path, index: int, ann: dict, label_of: dict, skipped: Counter) -> Record:
+        if ann["size"]:
+            w, h = ann["size"]
+            check_size(path, w, h, ann["file"].name)
+        else:
+            w, h = image_size(path)
         objects = ann["objects"]
         for o in objects:
             if o["name"] not in label_of:
@@ -86,7 +98,10 @@ def parse_xml(path: Path) -> dict:
     size = root.find("size")
     wh = None
     if size is not None and size.findtext("width") and size.findtext("height"):
-        wh = (int(float(size.findtext("width"))), int(float(size.findtext("height"))))
+        try:
+            wh = (int(float(size.findtext("width"))), int(float(size.findtext("height"))))
+        except ValueError:
+            raise DataError(f"{path}: <size> needs numeric width and height") from None
         wh = wh if wh[0] > 0 and wh[1] > 0 else None
     objects = []
     for obj in root.iter("object"):
@@ -94,7 +109,7 @@ def parse_xml(path: Path) -> dict:
         if bb is None:
             raise DataError(f"{path}: an <object> has no <bndbox>")
         try:
-            xmin, ymin, xmax, ymax = (float(bb.findtext(k)) for k in ("xmin", "ymin", "xmax", "ymax"))
+            xmin, ymin, xmax, ymax = [float(bb.findtext(k)) for k in ("xmin", "ymin", "xmax", "ymax")]
         except (TypeError, ValueError):
             raise DataError(f"{path}: <bndbox> needs numeric xmin, ymin, xmax, ymax") from None
         objects.append({"name": (obj.findtext("name") or "").strip(), "box": [xmin - 1, ymin - 1, xmax, ymax],

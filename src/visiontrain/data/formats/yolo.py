@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from visiontrain.data.bad_samples import BadSamples
 from visiontrain.data.formats.detection_records import DetectionIndex, Record, image_size, sanitize_boxes
 from visiontrain.data.formats.images import is_image_file
 from visiontrain.errors import DataError
@@ -45,16 +46,18 @@ class YoloReader:
         records: list[Record] = []
         splits: dict[str, np.ndarray] = {}
         skipped: Counter = Counter()
+        bad = BadSamples(on_bad_sample)
         for split in ("train", "val", "test"):
             if not spec.get(split):
                 continue
             start = len(records)
             for path in self._images(root, spec[split]):
-                rec = self._record(path, len(records), len(names), on_bad_sample, skipped)
+                rec = self._record(path, len(records), len(names), bad, skipped)
                 if rec is not None:
                     records.append(rec)
             splits[split] = np.arange(start, len(records))
-        return DetectionIndex(names, records, splits, None, skipped)
+        skipped.update(bad.counts)
+        return DetectionIndex(names, records, splits, None, skipped, bad.lines)
 
     def _images(self, root: Path, entry) -> list[Path]:
         paths: list[Path] = []
@@ -68,19 +71,22 @@ class YoloReader:
                 raise DataError(f"{self.data_yaml}: '{item}' is neither an image folder nor a list file under {root}")
         return paths
 
-    def _record(self, path: Path, image_id: int, num_classes: int, on_bad_sample: str, skipped: Counter):
-        try:
-            w, h = image_size(path)
-        except DataError:
-            if on_bad_sample != "skip":
-                raise
-            skipped["missing or unreadable images skipped"] += 1
+    def _record(self, path: Path, image_id: int, num_classes: int, bad: BadSamples, skipped: Counter):
+        size = bad.guard("missing or unreadable images skipped", image_size, path)
+        if size is None:
             return None
-        rows = read_label_file(label_path(path), num_classes)
-        cx, cy, bw, bh = (rows[:, i] for i in range(1, 5))
-        xyxy = np.stack([(cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h], axis=1)
-        boxes, keep = sanitize_boxes(xyxy, w, h, str(path), skipped)
-        return Record(path, image_id, w, h, boxes[keep], rows[keep, 0].astype(np.int64))
+        return bad.guard("images with bad labels skipped", _labelled_record, path, image_id, size, num_classes,
+                         skipped)
+
+
+def _labelled_record(path: Path, image_id: int, size: tuple[int, int], num_classes: int, skipped: Counter) -> Record:
+    w, h = size
+    labels = label_path(path)
+    rows = read_label_file(labels, num_classes)
+    cx, cy, bw, bh = (rows[:, i] for i in range(1, 5))
+    xyxy = np.stack([(cx - bw / 2) * w, (cy - bh / 2) * h, (cx + bw / 2) * w, (cy + bh / 2) * h], axis=1)
+    boxes, keep = sanitize_boxes(xyxy, w, h, f"{labels} (boxes are normalised cx cy w h)", skipped)
+    return Record(path, image_id, w, h, boxes[keep], rows[keep, 0].astype(np.int64))
 
 
 def label_path(image: Path) -> Path:
@@ -97,8 +103,12 @@ def read_label_file(path: Path, num_classes: int) -> np.ndarray:
     """(N, 5) float64 rows ``cls cx cy w h``; a missing file is an image without objects."""
     if not path.is_file():
         return np.zeros((0, 5))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not a text label file (not UTF-8)") from None
     rows = []
-    for n, line in enumerate(path.read_text().splitlines(), start=1):
+    for n, line in enumerate(text.splitlines(), start=1):
         values = line.split()
         if not values:
             continue
@@ -106,6 +116,8 @@ def read_label_file(path: Path, num_classes: int) -> np.ndarray:
             numbers = [float(v) for v in values]
         except ValueError:
             raise DataError(f"{path}:{n}: not numbers: '{line.strip()}'") from None
+        if not np.isfinite(numbers).all():
+            raise DataError(f"{path}:{n}: NaN or infinite value: '{line.strip()}'")
         cls = numbers[0]
         if cls != int(cls) or not 0 <= cls < num_classes:
             raise DataError(f"{path}:{n}: unknown class id {values[0]} (the data YAML names {num_classes} classes)")
