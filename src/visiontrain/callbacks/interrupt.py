@@ -1,14 +1,37 @@
-"""Save ``last.ckpt`` when the job is told to stop (SIGTERM: preemption, ``scancel``, ``scontrol requeue``).
+"""Save ``last.ckpt`` when the job is told to stop (SIGTERM: preemption, ``scancel``, ``scontrol requeue``; SIGINT:
+Ctrl+C), and hand the metrics logged so far to the failed run's ``metrics.json``.
 
-Lightning turns SIGTERM into a ``SIGTERMException`` at the next batch boundary; submitit ignores SIGTERM, so
-without this the requeued job would start from the last end-of-epoch checkpoint (or from scratch).
+Lightning turns SIGTERM into a ``SIGTERMException`` at the next batch boundary and SIGINT into a
+``KeyboardInterrupt`` (then ``SystemExit(1)``); submitit ignores SIGTERM, so without this the requeued job would
+start from the last end-of-epoch checkpoint (or from scratch).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytorch_lightning as pl
+
+STOP_SIGNALS = {"SIGTERMException": "SIGTERM", "KeyboardInterrupt": "SIGINT"}
+
+
+def _chain(exc: BaseException | None):
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def stop_signal(exc: BaseException) -> str | None:
+    """``"SIGTERM"`` / ``"SIGINT"`` when ``exc`` is (or was raised while handling) the run being told to stop."""
+    return next((STOP_SIGNALS[type(e).__name__] for e in _chain(exc) if type(e).__name__ in STOP_SIGNALS), None)
+
+
+def metrics_so_far(exc: BaseException) -> dict[str, Any]:
+    """What ``trainer.callback_metrics`` held when ``exc`` stopped the trainer (empty when it never reached one)."""
+    return next((e.metrics_so_far for e in _chain(exc) if isinstance(getattr(e, "metrics_so_far", None), dict)), {})
 
 
 class CheckpointOnInterrupt(pl.Callback):
@@ -18,7 +41,11 @@ class CheckpointOnInterrupt(pl.Callback):
     def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException) -> None:
         from pytorch_lightning.trainer.states import TrainerFn
 
-        if type(exception).__name__ != "SIGTERMException" or trainer.state.fn != TrainerFn.FITTING:
+        try:  # the exception carries them to run_job, which writes metrics.json
+            exception.metrics_so_far = dict(trainer.callback_metrics)  # type: ignore[attr-defined]
+        except AttributeError:  # an exception type without a __dict__
+            pass
+        if stop_signal(exception) is None or trainer.state.fn != TrainerFn.FITTING:
             return
         trainer.save_checkpoint(self.path)  # every rank calls it; rank 0 writes
         pl.utilities.rank_zero_info(f"Interrupted: saved {self.path}")

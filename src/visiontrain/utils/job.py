@@ -10,6 +10,7 @@ from typing import Any, Callable, Mapping
 
 from omegaconf import DictConfig
 
+from visiontrain.callbacks.interrupt import metrics_so_far, stop_signal
 from visiontrain.errors import find_user_error, one_line
 from visiontrain.utils.ddp_sweep import end_process_group, publish_job_for_ddp_ranks, started_for_sweep_job
 from visiontrain.utils.ranks import is_rank_zero
@@ -67,18 +68,19 @@ def run_job(cfg: DictConfig, task: Callable[[DictConfig], TaskResult]) -> float 
             raise FloatingPointError(f"{cfg.optimized_metric} is {value}")
     except BaseException as exc:  # KeyboardInterrupt and SystemExit too: a failed run still gets its metrics.json
         user_error = find_user_error(exc)
-        interrupted = type(exc).__name__ == "SIGTERMException"  # Lightning's SystemExit(None): exit code 0
-        message = "stopped by SIGTERM (last.ckpt saved; resume=auto continues)" if interrupted else one_line(
+        stopped_by = stop_signal(exc)  # SIGTERM: Lightning's SystemExit(None), exit code 0; SIGINT: SystemExit(1)
+        interrupted = stopped_by is not None
+        message = f"stopped by {stopped_by} (last.ckpt saved; resume=auto continues)" if interrupted else one_line(
             user_error or exc)
         if is_rank_zero():
-            write_metrics_json(run_dir, "interrupted" if interrupted else "failed", metrics, best,
-                               time.monotonic() - start, error=message)
+            write_metrics_json(run_dir, "interrupted" if interrupted else "failed", metrics or metrics_so_far(exc),
+                               best, time.monotonic() - start, error=message)
         _finish_wandb()
         if sweeping:
             end_process_group()
         if interrupted:  # preempted or cancelled: the whole job (sweep included) ends, non-zero so Slurm sees it
             print(f"error: {message}", file=sys.stderr)
-            raise SystemExit(143) from None
+            raise SystemExit(143 if stopped_by == "SIGTERM" else 130) from None
         if sweeping and cfg.get("on_failure", "continue") == "continue" and isinstance(exc, Exception):
             log.error(f"Job failed: {message} (reported {failure_value(cfg)}; on_failure=raise stops the sweep)")
             return failure_value(cfg)

@@ -2,7 +2,11 @@
 
 Every node with a ``_target_`` is checked against the signature of the callable it names: unknown keys, values of the
 wrong type and choices outside a ``Literal`` each raise one ConfigError naming the full key and what is valid.
-Nested plain mappings whose parameter is annotated with a dataclass are checked field by field.
+Nested plain mappings whose parameter is annotated with a dataclass are checked field by field; so are the parts
+without a ``_target_`` (the top level of each entry point's config, ``paths``: see ``config_schema``). String
+parameters whose choices live in a registry rather than a ``Literal`` (Lightning's accelerators and strategies,
+a monitor's ``mode``) are checked against it. Then ``combinations`` rejects settings that are each valid but make
+no sense together.
 """
 
 from __future__ import annotations
@@ -27,13 +31,98 @@ _FIRST = ("paths", "trainer", "data")
 
 
 def validate_config(cfg: DictConfig, sections: Sequence[str] | None = None) -> None:
-    """Validate the instantiable parts of ``cfg`` (all top-level sections, or the named ones)."""
+    """Validate ``cfg``: the top level and all sections, then their combinations; or only the named sections."""
+    from visiontrain.utils.config_schema import ROOTS, SECTIONS
+
+    root = ROOTS.get(str(_config_name(cfg))) if sections is None else None
+    if root is not None:
+        _check_schema(cfg, "", root, f"the {_config_name(cfg)} config")
     keys = sections if sections is not None else sorted(cfg.keys(), key=lambda k: (k not in _FIRST, _FIRST.index(k)
                                                                                    if k in _FIRST else 0))
     for key in keys:
+        if key == "hydra":  # Hydra's own node (present only in composed configs): see _check_hydra_plugins
+            continue
         node = cfg.get(key)
-        if isinstance(node, (DictConfig, ListConfig)):
+        if isinstance(node, DictConfig) and key in SECTIONS and not node._is_none():
+            _check_schema(node, f"{key}.", SECTIONS[str(key)], str(key))
+        elif isinstance(node, (DictConfig, ListConfig)):
             _walk(node, str(key))
+    if sections is None:
+        from visiontrain.utils.combinations import check_combinations
+
+        _check_hydra_plugins(cfg)
+
+        check_combinations(cfg)
+
+
+def _config_name(cfg: DictConfig) -> str | None:
+    """``train``, ``eval``, … : the entry point's primary config (from Hydra, or a composed ``hydra`` node)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if HydraConfig.initialized():
+        return HydraConfig.get().job.config_name
+    return OmegaConf.select(cfg, "hydra.job.config_name", default=None)
+
+
+def _hydra_node(cfg: DictConfig) -> Any:
+    from hydra.core.hydra_config import HydraConfig
+
+    return HydraConfig.get() if HydraConfig.initialized() else cfg.get("hydra")
+
+
+def _check_hydra_plugins(cfg: DictConfig) -> None:
+    """``hydra.launcher`` / ``hydra.sweeper`` (groups launcher, hparams_search) against the dataclass their plugin
+    registered in Hydra's ConfigStore: a ``+`` override can add any key there, which the plugin would only reject
+    later, in its own words (or not at all)."""
+    from hydra.core.config_store import ConfigStore
+
+    hydra_cfg = _hydra_node(cfg)
+    choices = OmegaConf.select(hydra_cfg, "runtime.choices", default=None) if hydra_cfg is not None else None
+    for group in ("launcher", "sweeper"):
+        node, choice = hydra_cfg.get(group) if choices else None, (choices or {}).get(f"hydra/{group}")
+        if not isinstance(node, DictConfig) or not choice:
+            continue
+        try:
+            schema = ConfigStore.instance().load(f"hydra/{group}/{choice}.yaml").node._metadata.object_type
+        except Exception:  # not a registered structured config: nothing to compare with
+            continue
+        if not dataclasses.is_dataclass(schema):
+            continue
+        fields = [f.name for f in dataclasses.fields(schema) if f.name not in _HYDRA_KEYS]
+        for key in map(str, node.keys()):
+            if key not in fields and key not in _HYDRA_KEYS and key != "defaults":
+                raise ConfigError(_unknown_key(f"hydra.{group}.{key}", key, fields, schema.__name__))
+        if group == "sweeper" and "direction" in node:
+            _check_direction(node)
+
+
+def _check_direction(node: DictConfig) -> None:
+    try:
+        value = node.direction
+        value = OmegaConf.to_container(value, resolve=True) if isinstance(value, ListConfig) else value
+    except Exception:  # an interpolation only a running sweep resolves
+        return
+    valid = ["minimize", "maximize"]
+    for item in value if isinstance(value, list) else [value]:
+        if str(getattr(item, "name", item)) not in valid:
+            raise ConfigError(f"hydra.sweeper.direction: {item!r} is not a valid choice; valid choices: "
+                              f"{', '.join(valid)}")
+
+
+def _check_schema(node: DictConfig, prefix: str, schema: type, what: str) -> None:
+    fields = [f.name for f in dataclasses.fields(schema)]
+    hints = typing.get_type_hints(schema)
+    for key in map(str, node.keys()):
+        full = f"{prefix}{key}"
+        if key not in fields:
+            raise ConfigError(_unknown_key(full, key, fields, what))
+        if hints[key] is Any:
+            continue
+        if OmegaConf.is_missing(node, key):
+            raise ConfigError(f"{full}: a value is required ('???' was not replaced)")
+        child = node._get_node(key)
+        source = child._value() if child._is_interpolation() else None
+        _check_value(f"{full} (set through {source})" if source else full, _plain(child), hints[key])
 
 
 def _walk(node: Any, path: str) -> None:
@@ -67,8 +156,15 @@ def _type_hints(obj: Any) -> dict[str, Any]:
     fn = obj.__init__ if inspect.isclass(obj) else obj
     try:
         return typing.get_type_hints(fn)
-    except Exception:  # unresolvable forward references: skip type checks, keep key checks
-        return {}
+    except Exception:  # one unresolvable forward reference (WandbLogger's 'Run'): resolve the others one by one
+        out = {}
+        for name, annotation in getattr(fn, "__annotations__", {}).items():
+            holder = types.SimpleNamespace(__annotations__={name: annotation})
+            try:
+                out.update(typing.get_type_hints(holder, globalns=getattr(fn, "__globals__", {})))
+            except Exception:
+                continue
+        return out
 
 
 def _check_target(node: DictConfig, path: str) -> None:
@@ -100,6 +196,34 @@ def _check_target(node: DictConfig, path: str) -> None:
             _walk(child, full)
         source = child._value() if child._is_interpolation() else None
         _check_value(f"{full} (set through {source})" if source else full, value, hints.get(key))
+        _check_registry_choice(full, obj, key, value)
+
+
+def _registry_choices(obj: Any, key: str) -> list[str] | None:
+    """Choices of a ``str`` parameter that Lightning keeps in a registry (or documents) instead of a Literal."""
+    import pytorch_lightning as pl
+
+    if not inspect.isclass(obj):
+        return None
+    if issubclass(obj, pl.Trainer) and key == "accelerator":
+        from pytorch_lightning.accelerators import AcceleratorRegistry
+
+        return sorted({*AcceleratorRegistry.available_accelerators(), "gpu", "auto"})
+    if issubclass(obj, pl.Trainer) and key == "strategy":
+        from pytorch_lightning.strategies import StrategyRegistry
+
+        return sorted({*StrategyRegistry.available_strategies(), "auto"})
+    if issubclass(obj, (pl.callbacks.ModelCheckpoint, pl.callbacks.EarlyStopping)) and key == "mode":
+        return ["max", "min"]
+    return None
+
+
+def _check_registry_choice(full: str, obj: Any, key: str, value: Any) -> None:
+    if not isinstance(value, str):
+        return
+    choices = _registry_choices(obj, key)
+    if choices is not None and value not in choices:
+        raise ConfigError(f"{full}: {value!r} is not a valid choice; valid choices: {', '.join(choices)}")
 
 
 def _plain(child: Any) -> Any:

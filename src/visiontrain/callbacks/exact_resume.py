@@ -1,0 +1,86 @@
+"""Resume mid-epoch to the same result as a run that was never stopped (single process, deterministic mode).
+
+Lightning restores weights, optimizer, schedulers and loop counters, but a resumed epoch would start its loader from
+the first batch with a new shuffle, and the RNGs (dropout, RoI sampling) would start from the seed. This callback
+makes the train loader resumable (see ``resumable_loader``) and stores the global RNG states in every checkpoint,
+putting them back just before the first resumed training step.
+
+Not covered: under DDP (more than one process) the loaders and RNGs stay Lightning's own (each rank has its own
+RNG and only rank 0 writes checkpoints); Lightning's running epoch means (e.g. ``train/loss`` per epoch) of the
+interrupted epoch cover the batches after the resume only.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import numpy as np
+import pytorch_lightning as pl
+import torch
+
+from visiontrain.callbacks.resumable_loader import make_resumable
+
+RNG_KEY = "visiontrain_rng"
+
+
+def rng_states() -> dict[str, Any]:
+    """Plain containers and tensors only: checkpoints are loaded with ``weights_only=True``."""
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    version, state, gauss_next = random.getstate()
+    out: dict[str, Any] = {"torch": torch.get_rng_state(), "numpy": [kind, torch.from_numpy(keys.astype(np.int64)),
+                                                                    pos, has_gauss, gauss],
+                           "python": [version, list(state), gauss_next]}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        out["cuda"] = torch.cuda.get_rng_state_all()
+    return out
+
+
+def set_rng_states(states: dict[str, Any]) -> None:
+    torch.set_rng_state(states["torch"])
+    kind, keys, pos, has_gauss, gauss = states["numpy"]
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
+    version, state, gauss_next = states["python"]
+    random.setstate((version, tuple(state), gauss_next))
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
+class ExactResume(pl.Callback):
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self._rng_to_restore: dict[str, Any] | None = None
+
+    def _active(self, trainer: pl.Trainer) -> bool:
+        return self.enabled and trainer.world_size == 1
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        datamodule = trainer.datamodule
+        if stage != "fit" or not self._active(trainer) or trainer.overfit_batches or datamodule is None:
+            return
+        original = datamodule.train_dataloader
+        if getattr(original, "resumable", False):
+            return
+        seed = torch.initial_seed() % 2**62  # the run's seed (seed_everything); drawing one would shift the RNG
+
+        def train_dataloader():
+            return make_resumable(original(), seed)
+
+        train_dataloader.resumable = True  # type: ignore[attr-defined]
+        datamodule.train_dataloader = train_dataloader  # the datamodule's own loader, made resumable
+
+    def on_train_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any,
+                             batch_idx: int) -> None:
+        # The first step after a resume: what it draws (dropout, RoI sampling) continues the stopped run's stream.
+        # Loading the batch drew nothing from it (SeededSamples), so here is as good as right after the save.
+        if self._rng_to_restore is not None:
+            set_rng_states(self._rng_to_restore)
+            self._rng_to_restore = None
+
+    def on_save_checkpoint(self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict) -> None:
+        if self._active(trainer):
+            checkpoint[RNG_KEY] = rng_states()
+
+    def on_load_checkpoint(self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict) -> None:
+        if self._active(trainer) and trainer.state.fn == "fit":
+            self._rng_to_restore = checkpoint.get(RNG_KEY)
