@@ -21,6 +21,23 @@ def test_loss_falls_with_random_weights_lbfgs(tiny_pairs, tmp_path):
     assert (tmp_path / "final_astronaut__brick.png").is_file()
 
 
+def test_lbfgs_strong_wolfe_is_the_default_and_the_loss_never_rises(tiny_pairs, tmp_path):
+    torch.manual_seed(0)
+    rec = LossRecorder()
+    module = StyleTransfer(lbfgs_max_iter=4)
+    trainer = fit(module, tiny_pairs, 6, tmp_path, [rec.callback])
+    assert trainer.optimizers[0].defaults["line_search_fn"] == "strong_wolfe"
+    assert len(rec.values) == 6
+    assert all(b <= a for a, b in zip(rec.values, rec.values[1:])), rec.values
+    assert rec.values[-1] < rec.values[0]
+
+
+def test_line_search_can_be_switched_off(tiny_pairs, tmp_path):
+    module = StyleTransfer(lbfgs_max_iter=2, line_search_fn=None)  # the PyTorch tutorial's fixed step
+    trainer = fit(module, tiny_pairs, 1, tmp_path)
+    assert trainer.optimizers[0].defaults["line_search_fn"] is None
+
+
 def test_loss_falls_with_adam_from_noise(tiny_pairs, tmp_path):
     torch.manual_seed(0)
     rec = LossRecorder()

@@ -1,1 +1,2 @@
-"""Semantic segmentation: U-Net (Ronneberger et al.) and a U-Net on a pretrained ResNet encoder."""
+"""Semantic segmentation: U-Net (Ronneberger et al.) and U-Nets on a pretrained encoder (torchvision ResNet or any
+timm model through ``features_only``)."""

@@ -1,4 +1,5 @@
-"""Semantic segmentation LightningModule: U-Net or ResNet U-Net, losses from config, mIoU/Dice/per-class IoU."""
+"""Semantic segmentation LightningModule: U-Net, or a U-Net on a torchvision ResNet or timm encoder; losses from config,
+mIoU/Dice/per-class IoU."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from torch import nn
 from visiontrain.errors import ConfigError, DataError
 from visiontrain.models.classification.module import Normalize
 from visiontrain.models.optim import build_optimizers
+from visiontrain.models.segmentation.encoder_unet import EncoderUNet
 from visiontrain.models.segmentation.losses import LossConfig, SegmentationLoss
 from visiontrain.models.segmentation.metrics import SegmentationMetrics
 from visiontrain.models.segmentation.overlays import log_mask_overlays
@@ -35,7 +37,7 @@ def as_config(cls, value):
 class SemanticSegmenter(pl.LightningModule):
     def __init__(
         self,
-        arch: Literal["unet", "unet_resnet"] = "unet",
+        arch: Literal["unet", "unet_resnet", "unet_timm"] = "unet",
         unet: UNetConfig | dict | None = None,
         encoder: EncoderConfig | dict | None = None,
         loss: LossConfig | dict | None = None,
@@ -66,7 +68,12 @@ class SemanticSegmenter(pl.LightningModule):
             self.net = UNet(3, n, **asdict(self.unet_cfg))
             mean, std = (0.5, 0.5, 0.5), (0.25, 0.25, 0.25)
         else:
-            self.net = ResNetUNet(self.encoder_cfg, n)
+            if self.hparams.arch == "unet_timm":
+                from visiontrain.models.segmentation.timm_unet import TimmUNet  # timm is optional
+
+                self.net = TimmUNet(self.encoder_cfg, n)
+            else:
+                self.net = ResNetUNet(self.encoder_cfg, n)
             mean, std = self.net.mean, self.net.std
             # the checkpoint holds the trained encoder: rebuilding it must not fetch pretrained weights again
             self.hparams["encoder"] = {**self.hparams["encoder"], "weights": None, "weights_path": None}
@@ -145,7 +152,7 @@ class SemanticSegmenter(pl.LightningModule):
         return nn.Sequential(self.normalize, self.net)
 
     def configure_optimizers(self):
-        if isinstance(self.net, ResNetUNet):
+        if isinstance(self.net, EncoderUNet):
             groups = [{"params": list(self.net.encoder.parameters()), "lr_scale": self.encoder_cfg.lr_ratio,
                        "name": "encoder"},
                       {"params": [p for n, p in self.net.named_parameters() if not n.startswith("encoder.")],

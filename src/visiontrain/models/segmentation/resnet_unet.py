@@ -6,24 +6,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from visiontrain.errors import ConfigError
-from visiontrain.models.segmentation.unet import DoubleConv, Norm
+from visiontrain.models.segmentation.encoder_unet import EncoderUNet
+from visiontrain.models.segmentation.unet import Norm
 
 
 @dataclass
 class EncoderConfig:
-    backbone: str = "resnet18"  # resnet18/34/50/101/152, resnext*, wide_resnet*
-    weights: str | None = None  # torchvision weights name (DEFAULT, IMAGENET1K_V1, …): downloads where a network exists
-    weights_path: str | None = None  # or a local state_dict / checkpoint
-    decoder_channels: list[int] = field(default_factory=lambda: [256, 128, 64, 32])
+    backbone: str = "resnet18"  # unet_resnet: resnet18/34/50/101/152, resnext*, wide_resnet*; unet_timm: any timm name
+    # unet_resnet: torchvision weights name (DEFAULT, IMAGENET1K_V1, …); unet_timm: DEFAULT or a pretrained tag
+    # (ra_in1k, …). Downloads where a network exists.
+    weights: str | None = None
+    weights_path: str | None = None  # or a local file: unet_resnet a state_dict / checkpoint; unet_timm a timm file
+    decoder_channels: list[int] = field(default_factory=lambda: [256, 128, 64, 32])  # one per skip, deep to shallow
     lr_ratio: float = 1.0  # encoder lr = ratio x decoder lr (e.g. 0.1 to fine-tune a pretrained encoder gently)
     norm: Norm = "batch"
 
 
-class ResNetUNet(nn.Module):
+class ResNetUNet(EncoderUNet):
     def __init__(self, cfg: EncoderConfig, out_channels: int) -> None:
         super().__init__()
         from visiontrain.models.classification.backbones import create_backbone
@@ -47,13 +49,7 @@ class ResNetUNet(nn.Module):
         ])
         with torch.no_grad():
             chans = [f.shape[1] for f in self._encode(torch.zeros(1, 3, 64, 64))]
-        dec = cfg.decoder_channels
-        cin = chans[-1]
-        self.decoder = nn.ModuleList()
-        for skip, cout in zip(reversed(chans[:-1]), dec):
-            self.decoder.append(DoubleConv(cin + skip, cout, cfg.norm))
-            cin = cout
-        self.head = nn.Sequential(DoubleConv(cin, dec[-1], cfg.norm), nn.Conv2d(dec[-1], out_channels, 1))
+        self._build_decoder(chans, cfg.decoder_channels, cfg.norm, out_channels)
 
     def _encode(self, x: torch.Tensor) -> list[torch.Tensor]:
         feats = []
@@ -61,14 +57,3 @@ class ResNetUNet(nn.Module):
             x = stage(x)
             feats.append(x)
         return feats
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        size = x.shape[-2:]
-        feats = self._encode(x)
-        y = feats.pop()
-        for block in self.decoder:
-            skip = feats.pop()
-            y = F.interpolate(y, size=skip.shape[-2:], mode="bilinear", align_corners=False)
-            y = block(torch.cat([skip, y], dim=1))
-        y = F.interpolate(y, size=size, mode="bilinear", align_corners=False)  # stride 2 → full resolution
-        return self.head(y)

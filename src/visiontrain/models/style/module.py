@@ -57,6 +57,7 @@ class StyleTransfer(pl.LightningModule):
         lr: float | None = None,
         lbfgs_max_iter: int = 10,
         lbfgs_history_size: int = 20,
+        line_search_fn: Literal["strong_wolfe"] | None = "strong_wolfe",
         scales: list[float] | None = None,
         steps_per_scale: int | None = None,
         clamp: bool = True,
@@ -198,7 +199,9 @@ class StyleTransfer(pl.LightningModule):
     def training_step(self, batch, batch_idx: int) -> None:
         self._use_scale(self._scale_for_step(self.global_step))
         opt = self.optimizers()
-        last: dict[str, torch.Tensor] = {}
+        # the losses of the image this step starts from (its first evaluation): later evaluations may be trial
+        # points of the line search, not the image that the step ends with
+        first: dict[str, torch.Tensor] = {}
 
         def closure() -> torch.Tensor:
             opt.zero_grad()
@@ -210,11 +213,12 @@ class StyleTransfer(pl.LightningModule):
                 self.manual_backward(terms["total"])  # frees this image's graph before the next one is built
                 detached = {k: v.detach() for k, v in terms.items()}
                 sums = detached if sums is None else {k: sums[k] + detached[k] for k in sums}
-            last.update(sums)
+            if not first:
+                first.update(sums)
             return sums["total"]
 
         opt.step(closure=closure)
-        self._log_terms(last, on_step=True)
+        self._log_terms(first, on_step=True)
         every = self.hparams.snapshot_every
         if every and self.global_step % every == 0:
             self._save_images("snapshots", suffix=f"_step{self.global_step:05d}")
@@ -222,6 +226,8 @@ class StyleTransfer(pl.LightningModule):
     def test_step(self, batch, batch_idx: int) -> None:
         """The losses of the tested (best) image, recomputed; its PNG is the run's final image."""
         self._use_scale(self._scale_index)
+        if self.hparams.clamp:  # LBFGS's last update is not clamped yet; the saved image (and each closure) is
+            self._clamp()
         with torch.no_grad():
             terms = [self._losses(i) for i in range(len(self.images))]
         self._log_terms({k: sum(t[k] for t in terms) for k in terms[0]}, on_step=False)
@@ -257,6 +263,12 @@ class StyleTransfer(pl.LightningModule):
             out[pair.name] = x
         return out
 
+    def write_stored_predictions(self, out_dir, stored_config: dict) -> dict:
+        """What `vt-predict` writes for this module: the images the checkpoint holds (models/style/predictions.py)."""
+        from visiontrain.models.style.predictions import write_stored_images
+
+        return write_stored_images(self, out_dir, stored_config)
+
     def _save_images(self, folder: str, prefix: str = "", suffix: str = "") -> None:
         if self._trainer is None or not self.trainer.is_global_zero or not self.images:
             return
@@ -267,8 +279,9 @@ class StyleTransfer(pl.LightningModule):
         hp = self.hparams
         params = list(self.images.parameters())
         if hp.optimizer == "lbfgs":
+            # strong Wolfe: the loss falls at every step; without a line search (the PyTorch tutorial's lr=1) it can rise
             return torch.optim.LBFGS(params, lr=hp.lr or 1.0, max_iter=hp.lbfgs_max_iter,
-                                     history_size=hp.lbfgs_history_size)
+                                     history_size=hp.lbfgs_history_size, line_search_fn=hp.line_search_fn)
         return torch.optim.Adam(params, lr=hp.lr or 0.02)
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
