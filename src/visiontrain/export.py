@@ -31,6 +31,11 @@ def export(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
     ckpt_path = str(cfg.ckpt_path)
     stored = read_stored_config(ckpt_path)
     module = load_module(ckpt_path, stored)
+    if hasattr(module, "export_to"):  # a family with its own export and check (detectors: images in, detections out)
+        out = Path(cfg.output or Path(cfg.paths.output_dir) / f"model.{'onnx' if cfg.format == 'onnx' else 'pt'}")
+        result = module.export_to(cfg.format, out, opset=cfg.opset, atol=cfg.atol, rtol=cfg.rtol)
+        log.info(f"Exported {type(module).__name__} to {out}; " + ", ".join(f"{k}={v:.3g}" for k, v in result.items()))
+        return {f"export/{k}": float(v) for k, v in result.items()}, str(out)
     if not hasattr(module, "export_model"):
         raise ConfigError(f"ckpt_path: {type(module).__name__} defines no export_model(); it cannot be exported yet")
     net = module.export_model().eval()

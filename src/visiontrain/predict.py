@@ -27,17 +27,29 @@ def predict(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
     from visiontrain.utils.predictions import PredictImages, collate, eval_pipeline, list_images
 
     log = logging.getLogger("visiontrain")
-    files, root = list_images(cfg.input)  # a bad path fails before the checkpoint is read
+    has_input = not OmegaConf.is_missing(cfg, "input") and cfg.input not in (None, "")
+    files, root = list_images(cfg.input) if has_input else ([], None)  # a bad path fails before the checkpoint
     ckpt_path = str(cfg.ckpt_path)
     stored = read_stored_config(ckpt_path)
     module = load_module(ckpt_path, stored)
-    if not hasattr(module, "prediction_writer"):
-        raise ConfigError(f"ckpt_path: {type(module).__name__} has no prediction writer yet; vt-predict cannot "
-                          "write its outputs")
+    name = type(module).__name__
     options = OmegaConf.to_container(cfg.options, resolve=True) if cfg.get("options") else {}
+    if hasattr(module, "write_stored_predictions"):  # the result is in the checkpoint itself (style transfer)
+        if has_input:
+            raise ConfigError(f"input: a {name} checkpoint holds its result and makes nothing from new images; "
+                              "leave input out (see docs/predict_export.md)")
+        summary = module.write_stored_predictions(cfg.out_dir, stored)
+        log.info(f"{summary['images']} stored image(s) of {name} written to {cfg.out_dir}")
+        return {"predict/images": float(summary["images"])}, None
+    if not has_input:
+        raise ConfigError("input: required: an image file or a folder (searched recursively)")
+    if not hasattr(module, "prediction_writer"):
+        raise ConfigError(f"ckpt_path: {name} has no prediction writer yet; vt-predict cannot write its outputs")
     writer = module.prediction_writer(cfg.out_dir, files, root, options)
-    loader = DataLoader(PredictImages(files, eval_pipeline(stored)), batch_size=cfg.batch_size,
-                        num_workers=cfg.num_workers, collate_fn=collate(writer.stack))
+    # a writer may read the files itself (restoration: masks, corruption) and batch images of any size
+    dataset = writer.dataset(stored) if hasattr(writer, "dataset") else PredictImages(files, eval_pipeline(stored))
+    loader = DataLoader(dataset, batch_size=cfg.batch_size, num_workers=cfg.num_workers,
+                        collate_fn=getattr(writer, "collate", None) or collate(writer.stack))
     trainer = pl.Trainer(accelerator=cfg.accelerator, devices=1, precision=cfg.precision, logger=False,
                          callbacks=[writer], enable_progress_bar=cfg.progress_bar, enable_model_summary=False)
     trainer.predict(module, dataloaders=loader, return_predictions=False)

@@ -157,6 +157,12 @@ class Detector(pl.LightningModule):
         return DetectionPredictionWriter(out_dir, files, root, options, self.class_names,
                                          self.hparams.get("category_ids"))
 
+    def export_to(self, fmt: str, path, opset: int, atol: float, rtol: float) -> dict[str, float]:
+        """What `vt-export` does for this module: the whole detector, checked (models/detection/export.py)."""
+        from visiontrain.models.detection.export import export_detector
+
+        return export_detector(self, fmt, path, opset=opset, atol=atol, rtol=rtol)
+
     # --- optimisation --------------------------------------------------------------------------------------------
     def configure_optimizers(self):
         params = [p for p in self.model.parameters() if p.requires_grad]

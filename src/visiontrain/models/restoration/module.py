@@ -133,7 +133,15 @@ class ImageRestorer(pl.LightningModule):
         self._eval_step(batch, batch_idx, "test")
 
     def predict_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
+        if isinstance(batch, (list, tuple)):  # vt-predict: ([{"input", "mask"}, …], file indices), any image sizes
+            return [self.predict_step({k: v[None] for k, v in item.items()}, batch_idx)[0] for item in batch[0]]
         return self(self.prepare_input(batch), batch.get("mask")).clamp(0, 1)
+
+    def prediction_writer(self, out_dir, files, root, options):
+        """What `vt-predict` writes for this module (restored images; models/restoration/predictions.py)."""
+        from visiontrain.models.restoration.predictions import RestorationPredictionWriter
+
+        return RestorationPredictionWriter(out_dir, files, root, options, self.hparams.task, self.compression_ratio)
 
     def configure_optimizers(self):
         return build_optimizers([{"params": list(self.net.parameters()), "name": "net"}], self.optimizer_factory,
