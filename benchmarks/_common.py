@@ -29,13 +29,19 @@ def describe(device: str) -> str:
 
 
 def alternate(sides: dict, repeats: int) -> dict[str, list[float]]:
-    """Run each side's callable (returning a rate or a time) in turn, ``repeats`` rounds: load drifts hit both."""
+    """Run each side's callable (returning a rate or a time) in turn, ``repeats`` rounds: load drifts hit both.
+    The order flips every round (A B, B A, A B, ...) so that neither side always runs first."""
     out: dict[str, list[float]] = {k: [] for k in sides}
     for r in range(repeats):
-        for name, fn in sides.items():
-            out[name].append(fn())
+        for name in (list(sides) if r % 2 == 0 else list(sides)[::-1]):
+            out[name].append(sides[name]())
             print(f"  round {r}: {name} = {out[name][-1]:.4g}", flush=True)
     return out
+
+
+def paired_ratio(results: dict[str, list[float]], num: str, den: str) -> float:
+    """Median over rounds of num/den measured in the same round: robust to load that changes between rounds."""
+    return statistics.median(a / b for a, b in zip(results[num], results[den]))
 
 
 def median(xs):

@@ -140,7 +140,8 @@ def interleaved_run(pairs, steps, args, root):
 
     torch.manual_seed(0)
     module = StyleTransfer(content_weight=args.content_weight, style_weight=args.style_weight,
-                           lbfgs_max_iter=args.max_iter, lbfgs_history_size=args.history)
+                           lbfgs_max_iter=args.max_iter, lbfgs_history_size=args.history,
+                           line_search_fn=None)  # the tutorial's LBFGS takes fixed steps: compare like with like
     module.pairs = pairs
     cnn = make_layers(cfgs["E"])  # the module's (random, seeded) weights, copied layer by layer
     cnn.load_state_dict(module.features.net.state_dict(), strict=False)
