@@ -64,3 +64,36 @@ def test_bad_yolo_config_is_one_config_error(tmp_path, data_dir):
 
     with pytest.raises(Exception, match="multiple of 32"):
         instantiate(cfg.data)
+
+
+def test_vt_predict_writes_coco_results_in_the_files_own_pixels(yolo_run, tmp_path):
+    """vt-predict on a YOLO checkpoint: the boxes it writes are the module's predict() boxes, in file pixels."""
+    from PIL import Image
+
+    from helpers import run_cli
+    from visiontrain.utils.checkpoints import load_module, read_stored_config
+
+    _, _, run = yolo_run
+    ckpt = run / "checkpoints" / "last.ckpt"
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for name, (h, w) in {"wide.png": (60, 150), "tall.png": (120, 45)}.items():
+        Image.fromarray(rng.integers(0, 255, (h, w, 3), dtype=np.uint8)).save(folder / name)
+    out = tmp_path / "pred"
+    proc = run_cli("predict", [f"ckpt_path={ckpt}", f"input={folder}", f"out_dir={out}", "progress_bar=false",
+                               f"paths.log_dir={tmp_path}/outputs", "options.overlays=false"], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    table = {im["id"]: im for im in json.loads((out / "images.json").read_text())["images"]}
+    results = json.loads((out / "predictions.json").read_text())
+    assert results, "a barely trained model still scores boxes above conf_threshold 0.001"
+    module = load_module(ckpt, read_stored_config(ckpt))
+    for image_id, im in table.items():
+        expected = module.predict([str(folder / im["file_name"])])[0]
+        mine = [r for r in results if r["image_id"] == image_id]
+        assert len(mine) == len(expected["boxes"])
+        boxes = expected["boxes"].numpy()
+        for r in mine:  # the same boxes, whatever the order of equal scores
+            x, y, w, h = r["bbox"]
+            assert np.abs(boxes - [x, y, x + w, y + h]).max(axis=1).min() < 1e-3
+            assert x + w <= im["width"] + 1e-3 and y + h <= im["height"] + 1e-3

@@ -28,8 +28,9 @@ class DetectionPredictionWriter(PredictionWriter):
         for file, image, pred in zip(files, images, predictions):
             original = read_rgb(file)
             h, w = original.shape[:2]
-            # boxes come in the preprocessed image's pixels: scale back to the file's
-            scale = torch.tensor([w / image.shape[-1], h / image.shape[-2]] * 2)
+            # boxes come in the pixels of the image the model saw: scale back to the file's
+            seen_h, seen_w = self.input_size(image)
+            scale = torch.tensor([w / seen_w, h / seen_h] * 2)
             pred = {k: v.detach().float().cpu() for k, v in pred.items() if k in ("boxes", "scores", "labels")}
             pred["boxes"] = pred["boxes"] * scale
             pred["labels"] = pred["labels"].long()
@@ -45,6 +46,10 @@ class DetectionPredictionWriter(PredictionWriter):
                 from visiontrain.utils.predictions import save_png
 
                 save_png(self.output_path(file, "overlays", ".png"), drawn.permute(1, 2, 0).numpy())
+
+    def input_size(self, image) -> tuple[int, int]:
+        """(height, width) of the image the model saw (a CxHxW tensor for torchvision's detectors)."""
+        return int(image.shape[-2]), int(image.shape[-1])
 
     def finish(self) -> dict:
         categories = [{"id": i, "name": n} for i, n in zip(self.category_ids, self.class_names)]

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torchvision.ops import complete_box_iou_loss
 
-from visiontrain.models.yolo.assigner import assign
+from visiontrain.models.yolo.assigner import assign_batch, pad_targets
 from visiontrain.models.yolo.blocks import dfl_decode
 from visiontrain.models.yolo.network import YOLONet, make_anchors
 
@@ -31,30 +31,30 @@ class YOLOLoss:
         self.topk, self.alpha, self.beta = topk, alpha, beta
 
     def __call__(self, maps: list[torch.Tensor], targets: list[dict]) -> dict[str, torch.Tensor]:
-        """``targets``: per image ``boxes`` (M, 4) xyxy in input pixels and ``labels`` (M,) in 0..K-1."""
+        """``targets``: per image ``boxes`` (M, 4) xyxy in input pixels and ``labels`` (M,) in 0..K-1. The batch is
+        assigned and scored at once (no per-image loop)."""
         net = self.net
         box_logits, cls_logits = (t.float() for t in net.flatten(maps))  # losses in fp32 under autocast
         points, strides = make_anchors([tuple(m.shape[2:]) for m in maps], maps[0].device, torch.float32)
         dist = dfl_decode(box_logits, net.reg_max)
         pred = torch.cat([points - dist[..., :2], points + dist[..., 2:]], -1)  # grid units
-        probs = cls_logits.detach().sigmoid()
         batch = len(targets)
-        target_scores = torch.zeros_like(cls_logits)
-        loss_box = loss_dfl = cls_logits.new_zeros(())
-        for i, t in enumerate(targets):
-            gt = t["boxes"].to(pred.device, torch.float32).reshape(-1, 4)
-            labels = t["labels"].to(pred.device).long().reshape(-1)
-            a = assign(probs[i], pred[i].detach() * strides, points * strides, gt, labels, self.topk, self.alpha,
-                       self.beta)
-            target_scores[i] = a.scores
-            if a.fg.any():
-                weight = a.scores[a.fg].sum(-1)
-                tgt = a.boxes[a.fg] / strides[a.fg]
-                loss_box = loss_box + (complete_box_iou_loss(pred[i][a.fg], tgt, reduction="none") * weight).sum()
-                ltrb = torch.cat([points[a.fg] - tgt[:, :2], tgt[:, 2:] - points[a.fg]], -1)
-                loss_dfl = loss_dfl + (dfl_loss(box_logits[i][a.fg], ltrb, net.reg_max) * weight).sum()
-        norm = target_scores.sum().clamp(min=1.0)
-        loss_cls = F.binary_cross_entropy_with_logits(cls_logits, target_scores, reduction="sum") / norm
+        gt, labels, mask = pad_targets([t["boxes"].to(pred.device, torch.float32) for t in targets],
+                                       [t["labels"].to(pred.device) for t in targets])
+        a = assign_batch(cls_logits.detach().sigmoid(), pred.detach() * strides, points * strides, gt, labels, mask,
+                         self.topk, self.alpha, self.beta)
+        norm = a.scores.sum().clamp(min=1.0)
+        loss_cls = F.binary_cross_entropy_with_logits(cls_logits, a.scores, reduction="sum") / norm
+        fg = a.fg
+        if fg.any():
+            weight = a.scores[fg].sum(-1)
+            anchor = fg.nonzero(as_tuple=True)[1]  # anchor index of each foreground (image, anchor) pair
+            tgt = a.boxes[fg] / strides[anchor]
+            loss_box = (complete_box_iou_loss(pred[fg], tgt, reduction="none") * weight).sum()
+            ltrb = torch.cat([points[anchor] - tgt[:, :2], tgt[:, 2:] - points[anchor]], -1)
+            loss_dfl = (dfl_loss(box_logits[fg], ltrb, net.reg_max) * weight).sum()
+        else:  # keep the graph connected (DDP) with zero-valued terms
+            loss_box = loss_dfl = pred.sum() * 0.0
         gb, gc, gd = self.gains
         parts = {"loss_box": gb * loss_box / norm, "loss_cls": gc * loss_cls, "loss_dfl": gd * loss_dfl / norm}
         # Ultralytics multiplies by the batch size (a sum over images): the same gradient scale as its lr recipe

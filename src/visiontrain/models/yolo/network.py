@@ -136,12 +136,29 @@ class YOLONet(nn.Module):
 
     def flatten(self, maps: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, A, 4*reg_max) box logits and (B, A, K) class logits."""
-        out = torch.cat([m.flatten(2) for m in maps], 2).transpose(1, 2)
+        if maps[0].dim() == 4 and maps[0].is_contiguous(memory_format=torch.channels_last) and maps[0].shape[1] > 1:
+            # channels-last maps (predict's layout): (B, H, W, C) is a free view, one copy in the cat
+            b = maps[0].shape[0]
+            out = torch.cat([m.permute(0, 2, 3, 1).reshape(b, -1, m.shape[1]) for m in maps], 1)
+        else:
+            out = torch.cat([m.flatten(2) for m in maps], 2).transpose(1, 2)
         return out.split((4 * self.reg_max, self.num_classes), 2)
+
+    def anchors(self, maps: list[torch.Tensor], dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+        """``make_anchors`` for these maps, cached per (sizes, device, dtype): predict calls it once per image."""
+        key = (tuple(tuple(m.shape[2:]) for m in maps), maps[0].device, dtype)
+        if torch.jit.is_tracing() or torch.is_inference_mode_enabled():  # constants in a trace / inference tensors
+            return make_anchors(list(key[0]), key[1], dtype)
+        cache = self.__dict__.setdefault("_anchor_cache", {})
+        if key not in cache:
+            if len(cache) >= 8:
+                cache.clear()
+            cache[key] = make_anchors(list(key[0]), key[1], dtype)
+        return cache[key]
 
     def decode(self, maps: list[torch.Tensor]) -> torch.Tensor:
         box_logits, cls_logits = self.flatten(maps)
-        points, strides = make_anchors([tuple(m.shape[2:]) for m in maps], maps[0].device, box_logits.dtype)
+        points, strides = self.anchors(maps, box_logits.dtype)
         dist = dfl_decode(box_logits, self.reg_max)
         boxes = torch.cat([points - dist[..., :2], points + dist[..., 2:]], -1) * strides
         return torch.cat([boxes, cls_logits.sigmoid()], -1).transpose(1, 2)
