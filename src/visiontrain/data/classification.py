@@ -10,12 +10,13 @@ from typing import Any, Literal, Sequence
 import numpy as np
 import pytorch_lightning as pl
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
 from visiontrain.data.augment import build_pipeline
 from visiontrain.data.bad_samples import BadSamples, load_or_skip, require_nonempty
 from visiontrain.data.formats.images import image_size
 from visiontrain.data.formats.labelled_images import LabelledImages
+from visiontrain.data.split_loaders import SplitLoaders
 from visiontrain.data.splits import complete_splits, per_class_subset
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ def check_files(images: LabelledImages, bad: BadSamples) -> LabelledImages:
     return images if len(keep) == len(images.items) else images.subset(np.asarray(keep, dtype=np.int64))
 
 
-class ClassificationDataModule(pl.LightningDataModule):
+class ClassificationDataModule(SplitLoaders, pl.LightningDataModule):
     """``batch_size`` is per device (each DDP process loads that many)."""
 
     def __init__(
@@ -101,26 +102,7 @@ class ClassificationDataModule(pl.LightningDataModule):
         sizes = ", ".join(f"{k}={len(v)}" for k, v in splits.items())
         log.info(f"{type(self.source).__name__}: {len(self.images.class_names)} classes, {sizes}")
 
-    def setup(self, stage: str | None = None) -> None:
-        self._index()
-        self.bad.report(getattr(self, "trainer", None))
-
     def _dataset(self, split: str, transform) -> ClassificationDataset:
         self._index()
         return ClassificationDataset(self.images, self.splits.get(split, np.array([], dtype=np.int64)), transform,
                                      self.bad)
-
-    def train_dataloader(self) -> DataLoader:
-        return DataLoader(self._dataset("train", self.train_transform), batch_size=self.batch_size, shuffle=True,
-                          drop_last=len(self.splits["train"]) > self.batch_size, **self.loader_kwargs)
-
-    def val_dataloader(self) -> DataLoader:
-        return DataLoader(self._dataset("val", self.eval_transform), batch_size=self.eval_batch_size,
-                          **self.loader_kwargs)
-
-    def test_dataloader(self) -> DataLoader:
-        return DataLoader(self._dataset("test", self.eval_transform), batch_size=self.eval_batch_size,
-                          **self.loader_kwargs)
-
-    def predict_dataloader(self) -> DataLoader:
-        return self.test_dataloader()

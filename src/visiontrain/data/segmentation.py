@@ -9,11 +9,12 @@ from typing import Any, Literal, Sequence
 import numpy as np
 import pytorch_lightning as pl
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
 from visiontrain.data.augment import build_pipeline
 from visiontrain.data.bad_samples import HINT, BadSamples, check_policy, load_or_skip, require_nonempty
 from visiontrain.data.formats.segmentation_samples import IGNORE_INDEX, SegmentationSamples, check_sample
+from visiontrain.data.split_loaders import SplitLoaders
 from visiontrain.data.splits import complete_splits
 from visiontrain.errors import DataError
 
@@ -35,7 +36,7 @@ class SegmentationDataset(Dataset):
         return out["image"], out["mask"].long()
 
 
-class SegmentationDataModule(pl.LightningDataModule):
+class SegmentationDataModule(SplitLoaders, pl.LightningDataModule):
     """``batch_size`` is per device. ``on_bad_sample``: ``error`` stops at the first unusable sample (wrong mask size,
     class id beyond the classes, colour mask, image without mask, unreadable image) naming its file; ``skip`` drops
     them, counts them and lists them in the run dir (see ``visiontrain.data.bad_samples``). ``raise`` is the
@@ -108,26 +109,7 @@ class SegmentationDataModule(pl.LightningDataModule):
         sizes = ", ".join(f"{k}={len(v)}" for k, v in self.splits.items())
         log.info(f"{type(self.source).__name__}: {len(self.samples.class_names)} classes, {sizes}")
 
-    def setup(self, stage: str | None = None) -> None:
-        self._index()
-        self.bad.report(getattr(self, "trainer", None))
-
     def _dataset(self, split: str, transform) -> SegmentationDataset:
         self._index()
         return SegmentationDataset(self.samples, self.splits.get(split, np.array([], dtype=np.int64)), transform,
                                    self.bad)
-
-    def train_dataloader(self) -> DataLoader:
-        return DataLoader(self._dataset("train", self.train_transform), batch_size=self.batch_size, shuffle=True,
-                          drop_last=len(self.splits["train"]) > self.batch_size, **self.loader_kwargs)
-
-    def val_dataloader(self) -> DataLoader:
-        return DataLoader(self._dataset("val", self.eval_transform), batch_size=self.eval_batch_size,
-                          **self.loader_kwargs)
-
-    def test_dataloader(self) -> DataLoader:
-        return DataLoader(self._dataset("test", self.eval_transform), batch_size=self.eval_batch_size,
-                          **self.loader_kwargs)
-
-    def predict_dataloader(self) -> DataLoader:
-        return self.test_dataloader()
