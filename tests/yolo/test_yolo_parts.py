@@ -156,6 +156,27 @@ def test_ema_follows_the_ramped_decay():
     assert ema.module.weight.detach() == pytest.approx(torch.full((1, 2), 1 - d))
 
 
+def test_fast_ema_update_equals_averaged_models_own_update():
+    from torch.optim.swa_utils import AveragedModel
+
+    from visiontrain.models.yolo.ema import RampedEMA
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4)).to(memory_format=torch.channels_last)
+    fast = make_ema(net, decay=0.9, tau=3.0)
+    stock = AveragedModel(net, multi_avg_fn=RampedEMA(0.9, 3.0), use_buffers=True)
+    for _ in range(4):
+        with torch.no_grad():
+            for p in net.parameters():
+                p.add_(torch.randn_like(p))
+        net.train()(torch.rand(2, 3, 8, 8))  # moves BN statistics and num_batches_tracked
+        fast.update_parameters(net)
+        stock.update_parameters(net)
+    for (name, a), b in zip(fast.state_dict().items(), stock.state_dict().values()):
+        assert torch.equal(a, b), name
+    assert int(fast.n_averaged) == 4 and int(fast.module[1].num_batches_tracked) == 4
+
+
 def test_no_weight_decay_on_norms_and_biases():
     net = YOLONet(3, "n")
     groups = {g["name"]: g for g in param_groups(net)}

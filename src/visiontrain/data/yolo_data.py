@@ -10,6 +10,7 @@ original coordinates and mAP is computed there, exactly as for the torchvision d
 from __future__ import annotations
 
 import random
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -22,11 +23,9 @@ from visiontrain.errors import ConfigError, DataError
 PAD_VALUE = 114  # YOLO's grey padding
 
 
-def letterbox(image: np.ndarray, size: int, boxes: np.ndarray | None = None
-              ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-    """Resize keeping the aspect ratio so the long side is ``size``, pad (centred) to size x size.
-    Returns the image, the boxes mapped with the exact per-axis scale of the rounded resize, and
-    (scale_x, scale_y, pad_x, pad_y) for the inverse."""
+def fit_long_side(image: np.ndarray, size: int) -> tuple[np.ndarray, float, float]:
+    """Resize keeping the aspect ratio so that the long side is ``size``; returns the image and the exact per-axis
+    scale of the rounded resize (boxes map with it)."""
     import cv2
 
     h, w = image.shape[:2]
@@ -34,10 +33,20 @@ def letterbox(image: np.ndarray, size: int, boxes: np.ndarray | None = None
     nw, nh = max(1, min(size, round(w * r))), max(1, min(size, round(h * r)))
     if (nw, nh) != (w, h):
         image = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_LINEAR if r > 1 else cv2.INTER_AREA)
+    return image, nw / w, nh / h
+
+
+def letterbox(image: np.ndarray, size: int, boxes: np.ndarray | None = None
+              ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """Resize keeping the aspect ratio so the long side is ``size``, pad (centred) to size x size.
+    Returns the image, the boxes mapped with the exact per-axis scale of the rounded resize, and
+    (scale_x, scale_y, pad_x, pad_y) for the inverse."""
+    image, sx, sy = fit_long_side(image, size)
+    nh, nw = image.shape[:2]
     px, py = (size - nw) // 2, (size - nh) // 2
     out = np.full((size, size, 3), PAD_VALUE, np.uint8)
     out[py:py + nh, px:px + nw] = image
-    params = np.array([nw / w, nh / h, px, py], np.float64)
+    params = np.array([sx, sy, px, py], np.float64)
     if boxes is not None:
         boxes = apply_letterbox(boxes, params)
     return out, boxes, params
@@ -66,10 +75,8 @@ def mosaic(samples: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], size: i
     xc, yc = (int(rng.uniform(s * 0.5, s * 1.5)) for _ in range(2))
     all_boxes, all_labels = [], []
     for k, (image, boxes, labels) in enumerate(samples):
-        h0, w0 = image.shape[:2]
-        r = s / max(h0, w0)
-        w, h = max(1, round(w0 * r)), max(1, round(h0 * r))
-        image = cv2.resize(image, (w, h), interpolation=cv2.INTER_LINEAR if r > 1 else cv2.INTER_AREA)
+        image, sx, sy = fit_long_side(image, s)
+        h, w = image.shape[:2]
         if k == 0:  # top left
             x1a, y1a, x2a, y2a = max(xc - w, 0), max(yc - h, 0), xc, yc
             x1b, y1b = w - (x2a - x1a), h - (y2a - y1a)
@@ -83,7 +90,7 @@ def mosaic(samples: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], size: i
             x1a, y1a, x2a, y2a = xc, yc, min(xc + w, 2 * s), min(2 * s, yc + h)
             x1b, y1b = 0, 0
         canvas[y1a:y2a, x1a:x2a] = image[y1b:y1b + (y2a - y1a), x1b:x1b + (x2a - x1a)]
-        params = np.array([w / w0, h / h0, x1a - x1b, y1a - y1b], np.float64)
+        params = np.array([sx, sy, x1a - x1b, y1a - y1b], np.float64)
         all_boxes.append(apply_letterbox(boxes, params))
         all_labels.append(np.asarray(labels, np.int64).reshape(-1))
     boxes = np.concatenate(all_boxes) if all_boxes else np.zeros((0, 4), np.float32)
@@ -113,13 +120,20 @@ def collate(batch: Sequence[tuple[torch.Tensor, dict]]) -> tuple[torch.Tensor, l
 
 
 class YoloDataset(DetectionDataset):
-    """Reuses DetectionDataset's sample loading rules (crowd/difficult handling, bad-sample skipping)."""
+    """Reuses DetectionDataset's sample loading rules (crowd/difficult handling, bad-sample skipping).
+
+    Training keeps the last ``image_cache`` images it read, decoded and fitted to ``img_size`` (long side): a
+    mosaic sample reads four images, so without it each training image is decoded about four times per epoch
+    (YOLOv8 keeps a buffer of recent images for the same reason). Only speed depends on the cache: the samples are
+    identical with or without it. Each DataLoader worker has its own."""
 
     def __init__(self, *args: Any, img_size: int, mosaic: float, close_mosaic: int, mosaic_scale: float,
-                 mosaic_translate: float, **kwargs: Any) -> None:
+                 mosaic_translate: float, image_cache: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.img_size, self.mosaic_p, self.close_mosaic = img_size, mosaic, close_mosaic
         self.mosaic_scale, self.mosaic_translate = mosaic_scale, mosaic_translate
+        self.image_cache = image_cache if self.training else 0
+        self._cache: OrderedDict[int, tuple[np.ndarray, np.ndarray, np.ndarray, int]] = OrderedDict()
         # shared memory, so DataLoader workers see the epoch the module sets
         self._state = torch.zeros(2, dtype=torch.long).share_memory_()  # epoch, max_epochs
 
@@ -141,19 +155,34 @@ class YoloDataset(DetectionDataset):
                 keep &= ~s["difficult"]
         return s["image"], s["boxes"][keep], s["labels"][keep], s
 
+    def _fitted(self, j: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """Training image ``j`` with its long side at ``img_size`` (the first step of both mosaic and letterbox,
+        so they do not resize it again), its boxes mapped (float64, as the letterbox maps them), labels, image id."""
+        hit = self._cache.get(j)
+        if hit is not None:
+            self._cache.move_to_end(j)
+            return hit
+        image, boxes, labels, s = self._raw(j)
+        image, sx, sy = fit_long_side(image, self.img_size)
+        entry = (image, np.asarray(boxes, np.float64).reshape(-1, 4) * [sx, sy, sx, sy], labels, int(s["image_id"]))
+        if self.image_cache:
+            self._cache[j] = entry
+            if len(self._cache) > self.image_cache:
+                self._cache.popitem(last=False)
+        return entry
+
     def _sample(self, j: int) -> tuple[torch.Tensor, dict]:
         if not self.training:
             return self._eval_sample(j)
         if self.mosaic_active and random.random() < self.mosaic_p:
             others = [int(self.indices[random.randrange(len(self.indices))]) for _ in range(3)]
-            parts = [self._raw(k)[:3] for k in [j, *others]]
+            parts = [self._fitted(k)[:3] for k in [j, *others]]
             image, boxes, labels = mosaic(parts, self.img_size, self.mosaic_scale, self.mosaic_translate,
                                           random.Random(random.getrandbits(32)))
             image_id = -1
         else:
-            image, boxes, labels, s = self._raw(j)
+            image, boxes, labels, image_id = self._fitted(j)
             image, boxes, _ = letterbox(image, self.img_size, boxes)
-            image_id = int(s["image_id"])
         out = self.transform(image=image, bboxes=boxes, index=np.arange(len(labels)))
         kept = np.asarray(out["index"], dtype=np.int64)
         self.dropped["boxes dropped by augmentation"] += len(labels) - len(kept)
@@ -192,6 +221,7 @@ class YoloDataModule(DetectionDataModule):
         close_mosaic: int = 10,
         mosaic_scale: float = 0.5,
         mosaic_translate: float = 0.1,
+        image_cache: int | None = None,
         train_transforms: Sequence[Any] | None = None,
         eval_transforms: Sequence[Any] | None = None,
         box_filter: BoxFilter | dict | None = None,
@@ -215,6 +245,8 @@ class YoloDataModule(DetectionDataModule):
             raise ConfigError(f"data.img_size: {img_size} must be a positive multiple of 32 (the largest stride)")
         if not 0 <= mosaic <= 1:
             raise ConfigError(f"data.mosaic: {mosaic} is a probability, in [0, 1]")
+        if image_cache is not None and image_cache < 0:
+            raise ConfigError(f"data.image_cache: {image_cache} must be >= 0 (0: no cache, null: batch_size x 8)")
         if close_mosaic < 0 or not 0 <= mosaic_scale < 1 or not 0 <= mosaic_translate <= 0.5:
             raise ConfigError("data.close_mosaic must be >= 0, data.mosaic_scale in [0, 1), "
                               "data.mosaic_translate in [0, 0.5]")
@@ -223,6 +255,7 @@ class YoloDataModule(DetectionDataModule):
                          persistent_workers, seed)
         self.img_size, self.mosaic, self.close_mosaic = img_size, mosaic, close_mosaic
         self.mosaic_scale, self.mosaic_translate = mosaic_scale, mosaic_translate
+        self.image_cache = min(8 * batch_size, 1000) if image_cache is None else image_cache
         self.loader_kwargs["collate_fn"] = collate
 
     def _dataset(self, split: str) -> YoloDataset:
@@ -233,7 +266,7 @@ class YoloDataModule(DetectionDataModule):
                 self.index, self.splits.get(split, np.array([], np.int64)),
                 self.train_transform if train else self.eval_transform, False, train, self.train_difficult,
                 self.on_bad_sample, self.bad, img_size=self.img_size, mosaic=self.mosaic, close_mosaic=self.close_mosaic,
-                mosaic_scale=self.mosaic_scale, mosaic_translate=self.mosaic_translate)
+                mosaic_scale=self.mosaic_scale, mosaic_translate=self.mosaic_translate, image_cache=self.image_cache)
         return self.datasets[split]
 
 

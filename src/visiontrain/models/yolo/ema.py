@@ -1,6 +1,7 @@
 """Exponential moving average of the weights (and BN statistics), with YOLOv8's ramped decay
-``decay * (1 - exp(-updates / tau))`` so early, fast-changing weights are not frozen in. The bookkeeping is
-torch.optim.swa_utils.AveragedModel; only the decay rule is ours."""
+``decay * (1 - exp(-updates / tau))`` so early, fast-changing weights are not frozen in. The bookkeeping (the
+averaged copy, ``n_averaged``, checkpoints) is torch.optim.swa_utils.AveragedModel; only the decay rule and a
+faster update are ours."""
 
 from __future__ import annotations
 
@@ -29,7 +30,40 @@ class RampedEMA:
                 a.copy_(c)
 
 
+def _slots(module: nn.Module) -> list[tuple[dict, str]]:
+    """(owner dict, name) of every parameter then every buffer, in AveragedModel's order (use_buffers=True).
+    Looked up at each update, so tensors replaced by a device move or a checkpoint load are still found."""
+    params = [(m._parameters, n) for m in module.modules() for n, p in m._parameters.items() if p is not None]
+    buffers = [(m._buffers, n) for m in module.modules() for n, b in m._buffers.items() if b is not None]
+    return params + buffers
+
+
+class RampedAveragedModel(AveragedModel):
+    """AveragedModel whose update costs one ``_foreach_lerp_``: the stock update walks both modules' parameters
+    and buffers through ``named_modules`` on every call (6.5 ms of a 150 ms YOLO-n training step on one CPU
+    thread, benchmarks/README.md). Same state, same arithmetic as ``RampedEMA``."""
+
+    def update_parameters(self, model: nn.Module) -> None:
+        key = id(model)
+        if getattr(self, "_slot_cache", (None,))[0] != key:
+            self._slot_cache = (key, _slots(self.module), _slots(model))
+        _, mine, theirs = self._slot_cache
+        averaged = [owner[name] for owner, name in mine]
+        current = [owner[name].detach() for owner, name in theirs]
+        with torch.no_grad():
+            if int(self.n_averaged) == 0:
+                torch._foreach_copy_(averaged, current)
+            else:
+                floats = [i for i, t in enumerate(averaged) if t.is_floating_point()]
+                others = [i for i, t in enumerate(averaged) if not t.is_floating_point()]
+                d = self.multi_avg_fn.weight(float(self.n_averaged))
+                torch._foreach_lerp_([averaged[i] for i in floats], [current[i] for i in floats], 1.0 - d)
+                for i in others:  # integer buffers (BN's num_batches_tracked): follow the model
+                    averaged[i].copy_(current[i])
+        self.n_averaged += 1
+
+
 def make_ema(model: nn.Module, decay: float = 0.9999, tau: float = 2000.0) -> AveragedModel:
-    ema = AveragedModel(model, multi_avg_fn=RampedEMA(decay, tau), use_buffers=True)
+    ema = RampedAveragedModel(model, multi_avg_fn=RampedEMA(decay, tau), use_buffers=True)
     ema.requires_grad_(False)  # not trained: DDP and the optimiser must not see these parameters
     return ema.eval()
