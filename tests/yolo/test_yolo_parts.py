@@ -225,3 +225,17 @@ def test_bn_folding_keeps_the_outputs():
     x = torch.rand(1, 3, 64, 64)
     with torch.no_grad():
         torch.testing.assert_close(fused.decode(fused(x)), net.decode(net(x)), atol=1e-3, rtol=1e-4)
+
+
+def test_fit_stores_the_datasets_category_ids_and_checkpoints_rebuild_with_them():
+    from types import SimpleNamespace
+
+    from visiontrain.models.yolo.module import YOLODetector
+
+    module = YOLODetector(class_names=["a", "b"], log_images=0)
+    module._trainer = SimpleNamespace(datamodule=SimpleNamespace(class_names=["a", "b"], img_size=64,
+                                                                 category_ids=[3, 7]))
+    module.setup("fit")
+    assert module.hparams["category_ids"] == [3, 7]
+    rebuilt = YOLODetector(**dict(module.hparams))  # what loading a checkpoint does with its hyper_parameters
+    assert rebuilt.hparams["category_ids"] == [3, 7]

@@ -71,6 +71,7 @@ class YOLODetector(pl.LightningModule):
         self,
         scale: Scale = "n",
         class_names: list[str] | None = None,
+        category_ids: list[int] | None = None,  # set from the data at fit (COCO ids of labels 0..K-1) for vt-predict
         img_size: int | None = None,
         reg_max: int = 16,
         loss_box: float = 7.5,
@@ -107,6 +108,8 @@ class YOLODetector(pl.LightningModule):
 
         if isinstance(class_names, ListConfig):  # checkpoints are read with weights_only=True: plain lists only
             class_names = OmegaConf.to_container(class_names)
+        if isinstance(category_ids, ListConfig):
+            category_ids = OmegaConf.to_container(category_ids)
         self.save_hyperparameters(ignore=["optimizer"])
         self.optimizer_factory = optimizer
         self.net: YOLONet | None = None
@@ -142,6 +145,9 @@ class YOLODetector(pl.LightningModule):
             self._build(data_classes)
         elif data_classes is not None and data_classes != self.class_names:
             raise DataError(f"the data's classes {data_classes} differ from the model's {self.class_names}")
+        ids = getattr(dm, "category_ids", None)
+        if ids and stage == "fit":  # stored in checkpoints: vt-predict writes results with the dataset's own ids
+            self.hparams["category_ids"] = [int(i) for i in ids]
 
     @property
     def inference_net(self) -> YOLONet:
