@@ -31,6 +31,10 @@ def test_vt_train_few_batches_writes_map_metrics(yolo_run):
     assert keys <= set(m) and {"train/loss", "train/loss_dfl", "val/loss", "test/ap/circle"} <= set(m)
     assert all(0 <= m[k] <= 1 for k in keys) and np.isfinite(m["train/loss"])
     assert value == pytest.approx(m["val/map_50"])
+    # the loss terms' epoch means (summed by the module, logged once per epoch) add up to Lightning's own
+    # epoch mean of the total
+    terms = m["train/loss_box"] + m["train/loss_cls"] + m["train/loss_dfl"]
+    assert terms == pytest.approx(m["train/loss_epoch"], rel=1e-5)
 
 
 def test_checkpoint_predicts_in_original_coordinates_and_exports_to_onnx(yolo_run, tmp_path):
