@@ -37,8 +37,9 @@ def _env(**extra):
 
 
 def _train(args, cwd, **env):
+    # a session of its own: a SIGKILL to its group also kills the DDP ranks that Lightning started
     return subprocess.Popen([sys.executable, "-m", "visiontrain.train", *args], cwd=cwd, env=_env(**env),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
 
 
 def _finished(proc, run_dir: Path) -> dict:
@@ -53,12 +54,12 @@ def _kill_when_stalled(proc, run_dir: Path) -> None:
     while not (run_dir / "stalled").exists():
         assert proc.poll() is None, proc.stdout.read()[-3000:]
         time.sleep(0.5)
-    proc.send_signal(signal.SIGKILL)
+    os.killpg(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=60)
     assert proc.returncode == -signal.SIGKILL
 
 
-def _killed_and_resumed_equals_uninterrupted(tmp_path, args, stall_at, resumed_from_step):
+def _killed_and_resumed_equals_uninterrupted(tmp_path, args, stall_at, resumed_from_step, ranks=1):
     data = f"paths.data_dir={tmp_path}/data"
     straight, killed = tmp_path / "straight", tmp_path / "killed"
     reference = _train([*args, data, f"hydra.run.dir={straight}"], tmp_path)
@@ -71,6 +72,8 @@ def _killed_and_resumed_equals_uninterrupted(tmp_path, args, stall_at, resumed_f
     state = torch.load(mid, map_location="cpu", weights_only=True)
     assert state["global_step"] == resumed_from_step
     assert state["loops"]["fit_loop"]["epoch_loop.batch_progress"]["current"]["completed"] > 0  # mid-epoch
+    rng = state["visiontrain_rng"]
+    assert len(rng["ranks"]) == ranks if ranks > 1 else "torch" in rng  # every rank's random streams
 
     resumed = _train(["resume=auto", f"hydra.run.dir={killed}"], tmp_path)
     metrics = _finished(resumed, killed)
@@ -89,3 +92,11 @@ def test_classifier_killed_mid_epoch_resumes_to_identical_metrics(tmp_path):
 def test_detector_killed_mid_epoch_resumes_to_identical_metrics(tmp_path):
     # shapes-det: 10 train images... (after the val/test carve-out) in batches of 2; checkpoint at step 2, killed at 3
     _killed_and_resumed_equals_uninterrupted(tmp_path, DETECTOR, stall_at=3, resumed_from_step=2)
+
+
+@pytest.mark.slow
+def test_ddp_classifier_killed_mid_epoch_resumes_to_identical_metrics(tmp_path):
+    # two processes (gloo): each rank trains its shard of 12 batches (6 steps per epoch); checkpoint at step 2,
+    # killed at step 3; every rank's loader position and random streams come back
+    args = [*CLASSIFIER, "trainer=ddp_cpu", "trainer.limit_train_batches=6"]
+    _killed_and_resumed_equals_uninterrupted(tmp_path, args, stall_at=3, resumed_from_step=2, ranks=2)

@@ -1,13 +1,14 @@
-"""Resume mid-epoch to the same result as a run that was never stopped (single process, deterministic mode).
+"""Resume mid-epoch to the same result as a run that was never stopped (deterministic mode; one process or DDP).
 
 Lightning restores weights, optimizer, schedulers and loop counters, but a resumed epoch would start its loader from
 the first batch with a new shuffle, and the RNGs (dropout, RoI sampling) would start from the seed. This callback
 makes the train loader resumable (see ``resumable_loader``) and stores the global RNG states in every checkpoint,
-putting them back just before the first resumed training step.
+putting them back just before the first resumed training step. Under DDP each rank's states are gathered into the
+checkpoint (rank 0 writes it) and each rank takes its own back; a resume with another number of processes keeps
+the loader position but not the RNG streams (a warning says so).
 
-Not covered: under DDP (more than one process) the loaders and RNGs stay Lightning's own (each rank has its own
-RNG and only rank 0 writes checkpoints); Lightning's running epoch means (e.g. ``train/loss`` per epoch) of the
-interrupted epoch cover the batches after the resume only.
+Not covered: strategies other than DDP (FSDP, DeepSpeed); Lightning's running epoch means (e.g. ``train/loss`` per
+epoch) of the interrupted epoch cover the batches after the resume only.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any
 import numpy as np
 import pytorch_lightning as pl
 import torch
+from pytorch_lightning.strategies import DDPStrategy
+from pytorch_lightning.utilities import rank_zero_warn
 
 from visiontrain.callbacks.resumable_loader import make_resumable
 
@@ -52,7 +55,7 @@ class ExactResume(pl.Callback):
         self._rng_to_restore: dict[str, Any] | None = None
 
     def _active(self, trainer: pl.Trainer) -> bool:
-        return self.enabled and trainer.world_size == 1
+        return self.enabled and (trainer.world_size == 1 or isinstance(trainer.strategy, DDPStrategy))
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         datamodule = trainer.datamodule
@@ -78,9 +81,26 @@ class ExactResume(pl.Callback):
             self._rng_to_restore = None
 
     def on_save_checkpoint(self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict) -> None:
-        if self._active(trainer):
-            checkpoint[RNG_KEY] = rng_states()
+        # every rank runs this (Lightning's save_checkpoint is collective; rank 0 writes the file)
+        if not self._active(trainer):
+            return
+        states = rng_states()
+        if trainer.world_size > 1:
+            gathered: list[Any] = [None] * trainer.world_size
+            torch.distributed.all_gather_object(gathered, states)
+            states = {"ranks": gathered}
+        checkpoint[RNG_KEY] = states
 
     def on_load_checkpoint(self, trainer: pl.Trainer, pl_module: pl.LightningModule, checkpoint: dict) -> None:
-        if self._active(trainer) and trainer.state.fn == "fit":
-            self._rng_to_restore = checkpoint.get(RNG_KEY)
+        if not self._active(trainer) or trainer.state.fn != "fit":
+            return
+        states = checkpoint.get(RNG_KEY)
+        ranks = states.get("ranks") if isinstance(states, dict) else None
+        if ranks is not None or (states is not None and trainer.world_size > 1):
+            if ranks is None or len(ranks) != trainer.world_size:
+                rank_zero_warn(f"exact resume: the checkpoint holds RNG states of {len(ranks) if ranks else 1} "
+                               f"process(es), this run has {trainer.world_size}: the data position is restored, the "
+                               "random streams (dropout, sampling) start afresh")
+                return
+            states = ranks[trainer.global_rank]
+        self._rng_to_restore = states

@@ -1,14 +1,16 @@
-"""A training DataLoader that can stop mid-epoch and continue exactly where it stopped.
+"""A training DataLoader that can stop mid-epoch and continue exactly where it stopped, in one process or under DDP.
 
 Lightning stores ``state_dict()`` of a train loader that has one in every checkpoint and hands it back through
 ``load_state_dict()`` on resume. This loader makes three things a function of (seed, epoch, position) so that
 the state is three integers:
 
 - the order: epoch ``e`` is a permutation drawn from a generator seeded with ``seed + e`` (no draw from the global
-  torch RNG, which the training step owns);
+  torch RNG, which the training step owns). Under DDP Lightning puts its DistributedSampler in place of ours; its
+  order (and each rank's shard) is a function of its seed and the epoch too;
 - the augmentation: each sample's Albumentations pipelines are re-seeded from (seed, epoch, index) before it is
   loaded, in whichever process loads it, so results do not depend on workers, prefetching or start method;
-- the position: batches handed out in this epoch; a resumed epoch skips that many indices without loading them.
+- the position: batches handed out in this epoch (the same on every DDP rank); a resumed epoch skips that many
+  batches without loading them.
 """
 
 from __future__ import annotations
@@ -26,31 +28,56 @@ def sample_seed(seed: int, epoch: int, index: int) -> int:
     return int(np.random.SeedSequence([seed, epoch, index]).generate_state(1)[0])
 
 
-class EpochSampler(Sampler):
-    """Yields ``(index, sample seed)``; the order of epoch ``e`` depends on ``seed + e`` only. Lightning calls
-    ``set_epoch`` at every epoch start, a resumed one included."""
+class EpochShuffle(RandomSampler):
+    """A RandomSampler (so Lightning knows the loader shuffles) whose order in epoch ``e`` depends on ``seed + e``
+    only. Lightning calls ``set_epoch`` at every epoch start, a resumed one included."""
 
-    def __init__(self, size: int, shuffle: bool, seed: int) -> None:
-        self.size, self.shuffle, self.seed = size, shuffle, seed
-        self.epoch, self.skip = 0, 0
-        self.resume_at: tuple[int, int] | None = None  # (epoch, samples already used), from a checkpoint
+    def __init__(self, data_source: Any, seed: int) -> None:
+        super().__init__(data_source)
+        self.seed, self.epoch = seed, 0
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
-        self.skip = self.resume_at[1] if self.resume_at and self.resume_at[0] == epoch else 0
+
+    def __iter__(self) -> Iterator[int]:
+        generator = torch.Generator().manual_seed(self.seed + self.epoch)
+        return iter(torch.randperm(len(self.data_source), generator=generator).tolist())
+
+
+class EpochSequence(SequentialSampler):
+    """The loader's own order, with the epoch that the samples' seeds need."""
+
+    epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+
+class SeededBatchSampler(BatchSampler):
+    """Batches of ``(index, sample seed)`` from any sampler with an ``epoch`` (ours, or the DistributedSampler that
+    Lightning rebuilds this class around under DDP: it re-creates it with the same arguments but ``sampler``)."""
+
+    def __init__(self, sampler: Sampler, batch_size: int, drop_last: bool, seed: int) -> None:
+        super().__init__(sampler, batch_size, drop_last)
+        self.seed = seed
+        self.resume_at: tuple[int, int] | None = None  # (epoch, batches already trained), from a checkpoint
+        self._skip = 0
+
+    @property
+    def epoch(self) -> int:
+        return int(getattr(self.sampler, "epoch", 0))
+
+    def start_epoch(self) -> int:
+        """Called before the epoch's first batch: how many batches a resumed epoch skips (once)."""
+        self._skip = self.resume_at[1] if self.resume_at and self.resume_at[0] == self.epoch else 0
         self.resume_at = None
+        return self._skip
 
-    def __len__(self) -> int:
-        return self.size
-
-    def __iter__(self) -> Iterator[tuple[int, int]]:
-        if self.shuffle:
-            order = torch.randperm(self.size, generator=torch.Generator().manual_seed(self.seed + self.epoch)).tolist()
-        else:
-            order = list(range(self.size))
-        skip, self.skip = self.skip, 0  # only the first pass after a resume starts late
-        for index in order[skip:]:
-            yield index, sample_seed(self.seed, self.epoch, index)
+    def __iter__(self) -> Iterator[list[tuple[int, int]]]:
+        epoch, skip, self._skip = self.epoch, self._skip, 0
+        for k, batch in enumerate(super().__iter__()):
+            if k >= skip:  # skipped batches are index lists only: nothing is loaded
+                yield [(i, sample_seed(self.seed, epoch, i)) for i in batch]
 
 
 class SeededSamples(Dataset):
@@ -84,19 +111,18 @@ class ResumableLoader(DataLoader):
     handed_out = 0
 
     @property
-    def epoch_sampler(self) -> EpochSampler:
-        return self.batch_sampler.sampler  # type: ignore[union-attr,return-value]
+    def seeded_batches(self) -> SeededBatchSampler:
+        return self.batch_sampler  # type: ignore[return-value]
 
     def __iter__(self):
         return _Counting(self)
 
     def state_dict(self) -> dict[str, int]:
-        return {"seed": self.epoch_sampler.seed, "epoch": self.epoch_sampler.epoch, "batches": self.handed_out}
+        return {"seed": self.seeded_batches.seed, "epoch": self.seeded_batches.epoch, "batches": self.handed_out}
 
     def load_state_dict(self, state: dict[str, int]) -> None:
-        per_batch = self.batch_sampler.batch_size  # type: ignore[union-attr]
-        self.epoch_sampler.seed = int(state["seed"])
-        self.epoch_sampler.resume_at = (int(state["epoch"]), int(state["batches"]) * per_batch)
+        self.seeded_batches.seed = int(state["seed"])
+        self.seeded_batches.resume_at = (int(state["epoch"]), int(state["batches"]))
 
 
 class _Counting:
@@ -113,7 +139,7 @@ class _Counting:
 
     def __next__(self) -> Any:
         if self.inner is None:
-            self.loader.handed_out = self.loader.epoch_sampler.skip // self.loader.batch_sampler.batch_size
+            self.loader.handed_out = self.loader.seeded_batches.start_epoch()
             self.inner = DataLoader.__iter__(self.loader)
         batch = next(self.inner)
         self.loader.handed_out += 1
@@ -122,7 +148,9 @@ class _Counting:
 
 def make_resumable(loader: DataLoader, seed: int) -> DataLoader:
     """The same loader over the same dataset with a resumable order; loaders it cannot rebuild faithfully (custom
-    samplers or batch samplers, iterable datasets) come back unchanged."""
+    samplers or batch samplers, iterable datasets) come back unchanged. Call it inside the datamodule's
+    ``train_dataloader`` (as ExactResume does), where Lightning records the arguments it needs to put its
+    DistributedSampler in under DDP."""
     if isinstance(loader, ResumableLoader) or not isinstance(loader, DataLoader):
         return loader
     batches = loader.batch_sampler
@@ -130,10 +158,11 @@ def make_resumable(loader: DataLoader, seed: int) -> DataLoader:
         return loader
     if isinstance(loader.sampler, RandomSampler) and (loader.sampler.replacement or loader.sampler._num_samples):
         return loader
-    sampler = EpochSampler(len(loader.dataset), isinstance(loader.sampler, RandomSampler), seed)  # type: ignore[arg-type]
+    dataset = SeededSamples(loader.dataset)
+    order = EpochShuffle(dataset, seed) if isinstance(loader.sampler, RandomSampler) else EpochSequence(dataset)
     workers = {"prefetch_factor": loader.prefetch_factor} if loader.num_workers else {}
     return ResumableLoader(
-        SeededSamples(loader.dataset), batch_sampler=BatchSampler(sampler, batches.batch_size, batches.drop_last),
+        dataset, batch_sampler=SeededBatchSampler(order, batches.batch_size, batches.drop_last, seed=seed),
         num_workers=loader.num_workers, collate_fn=loader.collate_fn, pin_memory=loader.pin_memory,
         timeout=loader.timeout, worker_init_fn=loader.worker_init_fn,
         multiprocessing_context=loader.multiprocessing_context, generator=torch.Generator().manual_seed(seed),
