@@ -102,10 +102,14 @@ def test_ssdlite_export(fmt, tmp_path):
 @pytest.mark.parametrize("architecture, kwargs", [
     ("retinanet_resnet50_fpn_v2", {"score_thresh": 0.0, "detections_per_img": 50}),
     ("fcos_resnet50_fpn", {"score_thresh": 0.0, "detections_per_img": 50}),
-    # perturbing all of Mask R-CNN leaves no detection; as built, its scores already differ
+    # perturbing all of the ResNet-50 R-CNNs leaves no detection; as built, their scores already differ
     ("maskrcnn_resnet50_fpn", {"noise": 0.0, "box_detections_per_img": 20}),
+    ("maskrcnn_resnet50_fpn_v2", {"noise": 0.0, "box_detections_per_img": 20}),
+    ("fasterrcnn_resnet50_fpn", {"noise": 0.0, "box_detections_per_img": 50}),
+    ("fasterrcnn_resnet50_fpn_v2", {"noise": 0.0, "box_detections_per_img": 50}),
+    ("fasterrcnn_mobilenet_v3_large_fpn", {"box_detections_per_img": 50}),
 ])
-def test_resnet50_detectors_export(architecture, kwargs, fmt, tmp_path):
+def test_larger_detectors_export(architecture, kwargs, fmt, tmp_path):
     result = export_detector(tiny_detector(architecture, **kwargs), fmt, tmp_path / f"m.{fmt}")
     _check(result)
     if architecture.startswith("maskrcnn"):

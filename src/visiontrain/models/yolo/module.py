@@ -113,6 +113,7 @@ class YOLODetector(pl.LightningModule):
         self.save_hyperparameters(ignore=["optimizer"])
         self.optimizer_factory = optimizer
         self.net: YOLONet | None = None
+        self._term_sums: tuple[list[str], torch.Tensor, int] | None = None  # this epoch's loss terms, images
         if class_names:
             self._build(list(class_names))
 
@@ -188,12 +189,12 @@ class YOLODetector(pl.LightningModule):
         # the terms' epoch means are summed here and logged once per epoch: each self.log call costs Lightning
         # about 1.7 ms on CPU (benchmarks/README.md), a few per cent of a small model's step
         terms = torch.stack([v.detach() for v in losses.values()])
-        sums = getattr(self, "_term_sums", None)
+        sums = self._term_sums
         self._term_sums = (list(losses), terms, n) if sums is None else (sums[0], sums[1] + terms, sums[2] + n)
         return loss
 
     def on_train_epoch_end(self) -> None:
-        sums, self._term_sums = getattr(self, "_term_sums", None), None
+        sums, self._term_sums = self._term_sums, None
         if sums is not None:
             names, totals, images = sums
             for name, total in zip(names, totals):
