@@ -13,7 +13,8 @@ from typing import Any, Callable, Literal
 import pytorch_lightning as pl
 import torch
 
-from visiontrain.errors import ConfigError, DataError, TrainingError
+from visiontrain.errors import ConfigError, TrainingError
+from visiontrain.models.detection.data_classes import take_classes_from_data
 from visiontrain.models.detection.factory import Architecture, build_detector, has_masks
 from visiontrain.models.detection.metrics import Backend, log_map, make_map, metric_inputs
 from visiontrain.models.detection.overlays import log_detections
@@ -77,19 +78,10 @@ class Detector(pl.LightningModule):
 
     def setup(self, stage: str) -> None:
         dm = getattr(self.trainer, "datamodule", None)
-        data_classes = list(getattr(dm, "class_names", None) or []) or None
         if self.masks and dm is not None and not getattr(dm, "with_masks", False):
             raise ConfigError(f"model.architecture: {self.hparams.architecture} needs instance masks; "
                               "set data.with_masks=true (COCO polygons/RLE or instance-mask PNGs)")
-        if self.model is None:
-            if data_classes is None:
-                raise ConfigError("model.class_names: not set and the datamodule has no class_names")
-            self._build(data_classes)
-        elif data_classes is not None and data_classes != self.class_names:
-            raise DataError(f"the data's classes {data_classes} differ from the model's {self.class_names}")
-        ids = getattr(dm, "category_ids", None)
-        if ids and stage == "fit":  # stored in checkpoints: vt-predict writes results with the dataset's own ids
-            self.hparams["category_ids"] = [int(i) for i in ids]
+        take_classes_from_data(self, dm, stage, built=self.model is not None)
 
     # --- steps ---------------------------------------------------------------------------------------------------
     def forward(self, images: list[torch.Tensor]) -> list[dict]:

@@ -19,6 +19,7 @@ import pytorch_lightning as pl
 import torch
 
 from visiontrain.errors import ConfigError, DataError
+from visiontrain.models.detection.data_classes import take_classes_from_data
 from visiontrain.models.detection.metrics import Backend, log_map, make_map, metric_inputs
 from visiontrain.models.detection.overlays import log_detections
 from visiontrain.models.optim import build_optimizers
@@ -133,22 +134,13 @@ class YOLODetector(pl.LightningModule):
 
     def setup(self, stage: str) -> None:
         dm = getattr(self.trainer, "datamodule", None)
-        data_classes = list(getattr(dm, "class_names", None) or []) or None
         data_size = getattr(dm, "img_size", None)
         if dm is not None and data_size is None:
             raise ConfigError("model: YOLODetector needs a YOLO datamodule (data=shapes_det_yolo or "
                               "_target_: visiontrain.data.yolo_data.YoloDataModule)")
         if self.hparams.img_size is None:
             self.hparams["img_size"] = data_size
-        if self.net is None:
-            if data_classes is None:
-                raise ConfigError("model.class_names: not set and the datamodule has no class_names")
-            self._build(data_classes)
-        elif data_classes is not None and data_classes != self.class_names:
-            raise DataError(f"the data's classes {data_classes} differ from the model's {self.class_names}")
-        ids = getattr(dm, "category_ids", None)
-        if ids and stage == "fit":  # stored in checkpoints: vt-predict writes results with the dataset's own ids
-            self.hparams["category_ids"] = [int(i) for i in ids]
+        take_classes_from_data(self, dm, stage, built=self.net is not None)
 
     @property
     def inference_net(self) -> YOLONet:
