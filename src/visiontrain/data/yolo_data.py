@@ -265,8 +265,9 @@ class YoloDataModule(DetectionDataModule):
             self.datasets[split] = YoloDataset(
                 self.index, self.splits.get(split, np.array([], np.int64)),
                 self.train_transform if train else self.eval_transform, False, train, self.train_difficult,
-                self.on_bad_sample, self.bad, img_size=self.img_size, mosaic=self.mosaic, close_mosaic=self.close_mosaic,
-                mosaic_scale=self.mosaic_scale, mosaic_translate=self.mosaic_translate, image_cache=self.image_cache)
+                self.on_bad_sample, self.bad, img_size=self.img_size, mosaic=self.mosaic,
+                close_mosaic=self.close_mosaic, mosaic_scale=self.mosaic_scale,
+                mosaic_translate=self.mosaic_translate, image_cache=self.image_cache)
         return self.datasets[split]
 
 
