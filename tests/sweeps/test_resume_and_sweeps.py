@@ -64,8 +64,10 @@ def test_sigterm_checkpoints_and_resume_continues_the_same_run(tmp_path):
     stopped_at = _step(run_dir / "checkpoints" / "last.ckpt")
     assert stopped_at > 0
 
+    epochs = stopped_at // 15 + 2  # 15 steps per epoch (LONG): one more epoch than the run had reached
     resumed = subprocess.run([sys.executable, "-m", "visiontrain.train", f"resume={run_dir}",
-                              "trainer.max_epochs=2"], cwd=tmp_path, env=_env(), check=False, capture_output=True,
+                              f"trainer.max_epochs={epochs}"], cwd=tmp_path, env=_env(), check=False,
+                             capture_output=True,
                              text=True, timeout=400)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert json.loads((run_dir / "metrics.json").read_text())["status"] == "finished"
@@ -76,7 +78,7 @@ def test_sigterm_checkpoints_and_resume_continues_the_same_run(tmp_path):
     ids = _wandb_ids(run_dir)
     assert len(ids) == 2 and len(set(ids)) == 1 and ids[0] == (run_dir / "wandb_run_id").read_text().strip()
     overrides = yaml.safe_load((run_dir / ".hydra" / "overrides.yaml").read_text())
-    assert "logger=wandb" in overrides and "trainer.max_epochs=2" in overrides  # the stored ones, then the new one
+    assert "logger=wandb" in overrides and f"trainer.max_epochs={epochs}" in overrides  # the stored ones, then the new one
 
 
 def test_slurm_requeue_signal_saves_requeues_and_the_restart_resumes(tmp_path):
