@@ -41,7 +41,9 @@ class Family:
         return list(dict.fromkeys(out))
 
     def logs(self, metric: str) -> bool:
-        return any(fnmatch.fnmatchcase(metric, pattern) for pattern in self.logged())
+        """Whether ``metric`` is one of its names (Lightning's ``_step`` / ``_epoch`` twins of a name count)."""
+        names = {metric, metric.removesuffix("_step"), metric.removesuffix("_epoch")}
+        return any(fnmatch.fnmatchcase(n, pattern) for n in names for pattern in self.logged())
 
 
 _FAMILIES: dict[str, Family] = {}
