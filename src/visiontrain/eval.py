@@ -16,13 +16,12 @@ register_resolvers()
 
 def evaluate(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
     import pytorch_lightning as pl
-    from hydra.utils import instantiate
-
-    from hydra.utils import get_class
+    from hydra.utils import get_class, instantiate
 
     from visiontrain.errors import ConfigError
+    from visiontrain.families.config import adopt_data
     from visiontrain.families.protocols import defines
-    from visiontrain.families.registry import check_fits
+    from visiontrain.families.registry import check_fits, family_of_module
     from visiontrain.utils.checkpoints import check_stored_targets, load_module, read_stored_config, trusted_class
     from visiontrain.utils.instantiate import instantiate_collection, log_run_config
     from visiontrain.utils.validation import validate_config
@@ -40,6 +39,7 @@ def evaluate(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
     model_cls = trusted_class(ckpt_path, str((stored.get("model") or {}).get("_target_", "")), trusted, "model")
     if not defines(model_cls, "test_step"):
         raise ConfigError(f"ckpt_path: {model_cls.__qualname__} defines no test_step(); vt-eval has nothing to run")
+    adopt_data(data_cfg, family_of_module(model_cls))  # a YOLO checkpoint on data=coco: the YOLO pipeline
     check_fits(model_cls, get_class(str(data_cfg._target_)))  # before any data is read
 
     if cfg.get("seed") is not None:

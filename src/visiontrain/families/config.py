@@ -46,11 +46,19 @@ def apply_family_defaults(cfg: DictConfig) -> None:
 
 
 def _adopt_data(cfg: DictConfig, family: Family) -> None:
-    data_cls = _class_at(cfg, "data")
-    if data_cls is None or not family.adopts or issubclass(data_cls, _import(family.datamodule)):
+    if isinstance(cfg.get("data"), DictConfig):
+        adopt_data(cfg.data, family)
+
+
+def adopt_data(data: DictConfig, family: Family | None) -> None:
+    """A data config of a class the family adopts gets the family's datamodule (same keys plus its own options, at
+    their defaults): model=yolo with data=coco trains through the YOLO input pipeline."""
+    data_cls = _class_at(OmegaConf.create({"data": data}), "data") if "_target_" in data else None
+    if family is None or data_cls is None or not family.adopts or issubclass(data_cls, _import(family.datamodule)):
         return
     if any(issubclass(data_cls, _import(path)) for path in family.adopts):
-        cfg.data._target_ = family.datamodule  # same keys plus the family's own options (their defaults)
+        with open_dict(data):
+            data._target_ = family.datamodule
 
 
 def check_optimized_metric(cfg: DictConfig) -> None:
