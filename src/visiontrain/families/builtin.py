@@ -55,6 +55,7 @@ register(Family(
     data_examples="data=restore_denoise, restore_inpaint, restore_photos",
     metric="val/psnr", mode="max", task_name="restore",
     metrics=("{stage}/loss", "{stage}/psnr", "{stage}/ssim", "{stage}/psnr_input", "{stage}/compression_ratio"),
+    export="none",  # no export_model() yet: vt-export says so
 ))
 register(Family(
     name="style",

@@ -104,21 +104,14 @@ class ObjectLocalizer(ImageClassifier):
     def on_train_epoch_end(self) -> None:
         """Metrics are logged as objects in the step; nothing to add."""
 
-    def validation_step(self, batch, batch_idx: int) -> None:
-        self._step(batch, "val")
+    def eval_step(self, batch, batch_idx: int, stage: str) -> None:
+        self._step(batch, stage)
 
-    def test_step(self, batch, batch_idx: int) -> None:
-        self._step(batch, "test")
-
-    def on_validation_epoch_end(self) -> None:
+    def eval_epoch_end(self, stage: str) -> None:
         """No confusion matrix here: the box metrics say more."""
 
-    def on_test_epoch_end(self) -> None:
-        """As above."""
-
     def predict_step(self, batch, batch_idx: int) -> torch.Tensor:
-        images = batch[0] if isinstance(batch, (list, tuple)) else batch
-        boxes, logits = self.predict_boxes(images)
+        boxes, logits = self.predict_boxes(self.predict_images(batch))
         xywh = box_convert(boxes, "xyxy", "xywh")
         return torch.cat([xywh, logits.argmax(dim=1, keepdim=True).float(), logits.softmax(1).amax(1, keepdim=True)], 1)
 
