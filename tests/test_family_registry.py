@@ -139,3 +139,26 @@ def test_untrusted_class_in_a_checkpoint_is_refused(tmp_path, monkeypatch):
         load_module(path, stored)  # trusted now: it is only missing
     with pytest.raises(WeightsError, match="not trusted"):
         load_module(path, {"model": {"_target_": "evil.X"}})
+
+
+def test_protocols_name_the_missing_method():
+    import pytorch_lightning as pl
+
+    from visiontrain.families.protocols import export_kind, prediction_kind
+
+    class Bare(pl.LightningModule):
+        pass
+
+    class Predicts(pl.LightningModule):
+        def predict_step(self, batch, batch_idx):
+            return batch
+
+    with pytest.raises(ConfigError, match=r"Bare cannot predict: it defines no predict_step or prediction_writer"):
+        prediction_kind(Bare())
+    with pytest.raises(ConfigError, match=r"Predicts cannot predict: it defines no prediction_writer \("):
+        prediction_kind(Predicts())
+    with pytest.raises(ConfigError, match=r"Bare cannot be exported: it defines no export_model\(\)"):
+        export_kind(Bare())
+    from visiontrain.models.style.module import StyleTransfer
+
+    assert prediction_kind(StyleTransfer.__new__(StyleTransfer)) == "stored"
