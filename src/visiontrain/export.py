@@ -23,6 +23,8 @@ def export(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
     import torch
 
     from visiontrain.errors import ConfigError
+    from visiontrain.families.protocols import export_kind
+    from visiontrain.families.registry import family_of_module, stored_image_size
     from visiontrain.utils.checkpoints import load_module, read_stored_config
 
     log = logging.getLogger("visiontrain")
@@ -30,17 +32,14 @@ def export(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
         raise ConfigError(f"format: {cfg.format!r} is not a valid choice; valid choices: 'onnx', 'torchscript'")
     ckpt_path = str(cfg.ckpt_path)
     stored = read_stored_config(ckpt_path)
-    module = load_module(ckpt_path, stored)
-    if hasattr(module, "export_to"):  # a family with its own export and check (detectors: images in, detections out)
+    module = load_module(ckpt_path, stored, cfg.get("trusted_modules"))
+    if export_kind(module) == "custom":  # a family with its own export and check (detectors: images in, detections out)
         out = Path(cfg.output or Path(cfg.paths.output_dir) / f"model.{'onnx' if cfg.format == 'onnx' else 'pt'}")
         result = module.export_to(cfg.format, out, opset=cfg.opset, atol=cfg.atol, rtol=cfg.rtol)
         log.info(f"Exported {type(module).__name__} to {out}; " + ", ".join(f"{k}={v:.3g}" for k, v in result.items()))
         return {f"export/{k}": float(v) for k, v in result.items()}, str(out)
-    if not hasattr(module, "export_model"):
-        raise ConfigError(f"ckpt_path: {type(module).__name__} defines no export_model(); it cannot be exported yet")
     net = module.export_model().eval()
-    data = stored.get("data") or {}
-    size = cfg.image_size or data.get("image_size") or data.get("img_size")  # the YOLO datamodule says img_size
+    size = cfg.image_size or stored_image_size(family_of_module(type(module)), module.hparams, stored.get("data") or {})
     if not size:
         raise ConfigError("image_size: the checkpoint's data config names no image_size; set image_size=…")
     g = torch.Generator().manual_seed(0)

@@ -23,6 +23,7 @@ def predict(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
     from torch.utils.data import DataLoader
 
     from visiontrain.errors import ConfigError
+    from visiontrain.families.protocols import prediction_kind
     from visiontrain.utils.checkpoints import load_module, read_stored_config
     from visiontrain.utils.predictions import PredictImages, collate, eval_pipeline, list_images
 
@@ -31,10 +32,11 @@ def predict(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
     files, root = list_images(cfg.input) if has_input else ([], None)  # a bad path fails before the checkpoint
     ckpt_path = str(cfg.ckpt_path)
     stored = read_stored_config(ckpt_path)
-    module = load_module(ckpt_path, stored)
+    trusted = cfg.get("trusted_modules")
+    module = load_module(ckpt_path, stored, trusted)
     name = type(module).__name__
     options = OmegaConf.to_container(cfg.options, resolve=True) if cfg.get("options") else {}
-    if hasattr(module, "write_stored_predictions"):  # the result is in the checkpoint itself (style transfer)
+    if prediction_kind(module) == "stored":  # the result is in the checkpoint itself (style transfer)
         if has_input:
             raise ConfigError(f"input: a {name} checkpoint holds its result and makes nothing from new images; "
                               "leave input out (see docs/predict_export.md)")
@@ -43,13 +45,11 @@ def predict(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
         return {"predict/images": float(summary["images"])}, None
     if not has_input:
         raise ConfigError("input: required: an image file or a folder (searched recursively)")
-    if not hasattr(module, "prediction_writer"):
-        raise ConfigError(f"ckpt_path: {name} has no prediction writer yet; vt-predict cannot write its outputs")
     writer = module.prediction_writer(cfg.out_dir, files, root, options)
     # a writer may read the files itself (restoration: masks, corruption) and batch images of any size
-    dataset = writer.dataset(stored) if hasattr(writer, "dataset") else PredictImages(files, eval_pipeline(stored))
+    dataset = writer.dataset(stored) or PredictImages(files, eval_pipeline(stored, trusted))
     loader = DataLoader(dataset, batch_size=cfg.batch_size, num_workers=cfg.num_workers,
-                        collate_fn=getattr(writer, "collate", None) or collate(writer.stack))
+                        collate_fn=writer.collate or collate(writer.stack))
     trainer = pl.Trainer(accelerator=cfg.accelerator, devices=1, precision=cfg.precision, logger=False,
                          callbacks=[writer], enable_progress_bar=cfg.progress_bar, enable_model_summary=False)
     trainer.predict(module, dataloaders=loader, return_predictions=False)

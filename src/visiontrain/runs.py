@@ -61,10 +61,13 @@ def read_run(path: Path) -> Run:
     if config.is_file():
         # only two top-level keys are needed: a line scan avoids resolving interpolations
         for line in config.read_text().splitlines():
+            value = line.split(":", 1)[1].strip().strip("'\"") if ":" in line else ""
+            if value.startswith("${"):  # the model family's default (an interpolation): not known from here
+                continue
             if line.startswith("optimized_metric:"):
-                run.optimized_metric = line.split(":", 1)[1].strip().strip("'\"")
+                run.optimized_metric = value
             elif line.startswith("optimized_mode:"):
-                run.optimized_mode = line.split(":", 1)[1].strip().strip("'\"")
+                run.optimized_mode = value
     return run
 
 

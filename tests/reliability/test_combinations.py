@@ -16,7 +16,8 @@ from visiontrain.utils.validation import validate_config
     (["model=faster_rcnn"], "data: Detector (model) trains on a DetectionDataModule (data=shapes_det, coco, voc, "
                             "yolo_format), but data is a ClassificationDataModule"),
     (["data=shapes_det"], "data: ImageClassifier (model) trains on a ClassificationDataModule"),
-    (["data=shapes_det", "model=yolo"], "data: YOLODetector (model) trains on a YoloDataModule (data=shapes_det_yolo)"),
+    (["data=shapes_seg", "model=yolo"], "data: YOLODetector (model) trains on a YoloDataModule (data=shapes_det_yolo, "
+                                        "or any detection data"),
     (["data=shapes_seg", "model=restoration_unet"], "data: ImageRestorer (model) trains on a RestorationDataModule"),
     (["data=shapes_det", "model=mask_rcnn"], "data.with_masks: model.architecture=maskrcnn_resnet50_fpn trains on "
                                              "instance masks"),

@@ -11,26 +11,12 @@ from omegaconf import DictConfig, OmegaConf
 
 from visiontrain.errors import ConfigError
 
-# model class → the datamodule class whose batches it takes (both by import path; subclasses count)
-FAMILIES = {
-    "visiontrain.models.classification.module.ImageClassifier":
-        ("visiontrain.data.classification.ClassificationDataModule", "data=digits, shapes, image_folder, cifar10"),
-    "visiontrain.models.classification.localization.ObjectLocalizer":
-        ("visiontrain.data.localization.LocalizationDataModule", "data=shapes_loc"),
-    "visiontrain.models.detection.module.Detector":
-        ("visiontrain.data.detection.DetectionDataModule", "data=shapes_det, coco, voc, yolo_format"),
-    "visiontrain.models.yolo.module.YOLODetector":
-        ("visiontrain.data.yolo_data.YoloDataModule", "data=shapes_det_yolo"),
-    "visiontrain.models.segmentation.module.SemanticSegmenter":
-        ("visiontrain.data.segmentation.SegmentationDataModule", "data=shapes_seg, mask_folder, coco_semantic"),
-    "visiontrain.models.restoration.module.ImageRestorer":
-        ("visiontrain.data.restoration.RestorationDataModule", "data=restore_denoise, restore_inpaint, restore_photos"),
-    "visiontrain.models.style.StyleTransfer": ("visiontrain.data.style.StyleDataModule", "data=style"),
-}
-
-
 def check_combinations(cfg: DictConfig) -> None:
+    from visiontrain.families.config import check_optimized_metric, check_trusted_classes
+
+    check_trusted_classes(cfg)
     check_model_fits_data(cfg)
+    check_optimized_metric(cfg)
     check_devices_exist(cfg)
     check_batch_split(cfg)
 
@@ -48,18 +34,12 @@ def _target(cfg: DictConfig, key: str) -> Any:
 
 
 def check_model_fits_data(cfg: DictConfig) -> None:
-    from hydra.utils import get_object
+    from visiontrain.families.registry import check_fits
 
     model, data = _target(cfg, "model"), _target(cfg, "data")
     if model is None or data is None or not all(isinstance(x, type) for x in (model, data)):
         return
-    families = [(get_object(m), get_object(d), examples) for m, (d, examples) in FAMILIES.items()]
-    matching = sorted((f for f in families if issubclass(model, f[0])), key=lambda f: -len(f[0].__mro__))
-    if matching:  # the most specific family (ObjectLocalizer is an ImageClassifier too)
-        _, data_cls, examples = matching[0]
-        if not issubclass(data, data_cls):
-            raise ConfigError(f"data: {model.__name__} (model) trains on a {data_cls.__name__} ({examples}), but "
-                              f"data is a {data.__name__}")
+    check_fits(model, data)  # the model family's datamodule (registry), the most specific family first
     arch = str(OmegaConf.select(cfg, "model.architecture", default="") or "")
     if arch.startswith("maskrcnn") and OmegaConf.select(cfg, "data.with_masks", default=True) is False:
         raise ConfigError(f"data.with_masks: model.architecture={arch} trains on instance masks; set "

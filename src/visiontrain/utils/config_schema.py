@@ -24,6 +24,7 @@ class _Common:
     paths: Any
     hydra: Any  # Hydra checks its own node (launcher, sweeper: structured configs)
     ckpt_path: str | None
+    trusted_modules: list | str | None  # packages whose classes checkpoints may name (visiontrain.families.trust)
 
 
 @dataclass
@@ -40,7 +41,7 @@ class Train(_Common):
     resume: bool | str | None
     requeue_signal: str | None
     optimized_metric: str | None
-    optimized_mode: Literal["min", "max"]
+    optimized_mode: Literal["min", "max"] | None  # null: the model family's (visiontrain.families)
     on_failure: Literal["continue", "raise"]
     failure_value: float | None
 

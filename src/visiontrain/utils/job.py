@@ -12,6 +12,7 @@ from omegaconf import DictConfig
 
 from visiontrain.callbacks.interrupt import metrics_so_far, stop_signal
 from visiontrain.errors import find_user_error, one_line
+from visiontrain.families.config import apply_family_defaults
 from visiontrain.utils.ddp_sweep import end_process_group, publish_job_for_ddp_ranks, started_for_sweep_job
 from visiontrain.utils.ranks import is_rank_zero
 from visiontrain.utils.run_dir import to_float_metrics, write_metrics_json
@@ -55,6 +56,7 @@ def run_job(cfg: DictConfig, task: Callable[[DictConfig], TaskResult]) -> float 
     best: str | None = None
     sweeping = in_multirun()
     try:
+        apply_family_defaults(cfg)  # the model family's metric/mode for null, its datamodule for data it adopts
         validate_config(cfg)
         if sweeping:
             publish_job_for_ddp_ranks()

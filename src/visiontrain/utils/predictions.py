@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from pytorch_lightning.callbacks import BasePredictionWriter
 
+from visiontrain.data.formats.images import read_rgb  # the training reader: EXIF orientation, 16-bit, palette, …
 from visiontrain.errors import ConfigError, DataError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
@@ -31,29 +32,21 @@ def list_images(path: str | Path) -> tuple[list[Path], Path]:
     raise DataError(f"input={path}: no such file or folder")
 
 
-def read_rgb(path: Path) -> np.ndarray:
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as im:
-            return np.asarray(im.convert("RGB"))
-    except (UnidentifiedImageError, OSError) as exc:
-        raise DataError(f"{path}: cannot read the image ({type(exc).__name__})") from None
-
-
-def eval_pipeline(stored_config: dict[str, Any]):
-    """The validation preprocessing of the run that wrote the checkpoint. Only Albumentations transforms are
-    instantiated from it: a checkpoint must not decide which other code runs."""
+def eval_pipeline(stored_config: dict[str, Any], trusted: Any = None):
+    """The validation preprocessing of the run that wrote the checkpoint. Only Albumentations transforms (and those
+    of trusted packages) are instantiated from it: a checkpoint must not decide which other code runs."""
     from hydra.utils import instantiate
 
     from visiontrain.data.augment import build_pipeline
+    from visiontrain.families.trust import how_to_trust, is_trusted, trusted_modules
 
     steps = (stored_config.get("data") or {}).get("eval_transforms") or []
+    allowed = ("albumentations", *trusted_modules(trusted))
     for i, step in enumerate(steps):
         target = str(step.get("_target_", "")) if isinstance(step, dict) else ""
-        if not target.startswith("albumentations."):
+        if not is_trusted(target, allowed):
             raise ConfigError(f"data.eval_transforms[{i}]: '{target}' is not an Albumentations transform; "
-                              "refusing to instantiate it from a checkpoint")
+                              f"refusing to instantiate it from a checkpoint ({how_to_trust(target)})")
     return build_pipeline([instantiate(step) for step in steps])
 
 
@@ -85,6 +78,7 @@ class PredictionWriter(BasePredictionWriter):
     ``finish()`` (returns the number of items written)."""
 
     stack = True
+    collate = None  # a collate_fn of its own (None: collate(stack))
 
     def __init__(self, out_dir: str | Path, files: Sequence[Path], root: Path, options: dict[str, Any]) -> None:
         super().__init__(write_interval="batch")
@@ -103,6 +97,11 @@ class PredictionWriter(BasePredictionWriter):
     def write_on_batch_end(self, trainer, pl_module, prediction, batch_indices, batch, batch_idx, dataloader_idx=0):
         index = batch[1].tolist()
         self.write([self.files[i] for i in index], batch[0], prediction)
+
+    def dataset(self, stored_config: dict[str, Any]) -> torch.utils.data.Dataset | None:
+        """A dataset of its own (restoration reads masks; YOLO letterboxes in the module); None: the files through
+        the checkpoint's eval_transforms."""
+        return None
 
     def write(self, files: list[Path], images, outputs) -> None:
         raise NotImplementedError

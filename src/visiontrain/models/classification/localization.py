@@ -14,7 +14,7 @@ from torchmetrics import MeanMetric, MetricCollection
 from torchmetrics.classification import MulticlassAccuracy
 from torchvision.ops import box_convert, box_iou, generalized_box_iou_loss
 
-from visiontrain.errors import ConfigError
+from visiontrain.errors import ConfigError, DataError
 from visiontrain.models.classification.module import ImageClassifier
 from visiontrain.models.classification.transfer import TransferConfig
 
@@ -67,9 +67,12 @@ class ObjectLocalizer(ImageClassifier):
             setattr(self, f"{stage}_metrics", MetricCollection(
                 {"acc": MulticlassAccuracy(n, average="micro"), "iou": MeanMetric()}, prefix=f"{stage}/"))
 
-    def setup(self, stage: str) -> None:
-        if self.head is None:
-            self._build_head(self._data_class_names() or [])
+    # setup() is the classifier's: head from the data's classes, the class-mismatch guard, 'apply' refused at fit,
+    # frozen backbone before DDP wraps the model, find_unused_parameters for warm-up.
+
+    def _map_classes_by_name(self, data_classes: list[str]) -> None:
+        """A box head answers for the classes it was trained on: no by-name remapping as the classifier's apply."""
+        raise DataError(f"the data's classes {data_classes} differ from the model's {self.class_names}")
 
     def predict_boxes(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Normalised xyxy boxes (sigmoid of centre and size keeps them in the image) and class logits."""
@@ -101,21 +104,14 @@ class ObjectLocalizer(ImageClassifier):
     def on_train_epoch_end(self) -> None:
         """Metrics are logged as objects in the step; nothing to add."""
 
-    def validation_step(self, batch, batch_idx: int) -> None:
-        self._step(batch, "val")
+    def eval_step(self, batch, batch_idx: int, stage: str) -> None:
+        self._step(batch, stage)
 
-    def test_step(self, batch, batch_idx: int) -> None:
-        self._step(batch, "test")
-
-    def on_validation_epoch_end(self) -> None:
+    def eval_epoch_end(self, stage: str) -> None:
         """No confusion matrix here: the box metrics say more."""
 
-    def on_test_epoch_end(self) -> None:
-        """As above."""
-
     def predict_step(self, batch, batch_idx: int) -> torch.Tensor:
-        images = batch[0] if isinstance(batch, (list, tuple)) else batch
-        boxes, logits = self.predict_boxes(images)
+        boxes, logits = self.predict_boxes(self.predict_images(batch))
         xywh = box_convert(boxes, "xyxy", "xywh")
         return torch.cat([xywh, logits.argmax(dim=1, keepdim=True).float(), logits.softmax(1).amax(1, keepdim=True)], 1)
 

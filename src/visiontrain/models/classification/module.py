@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -13,6 +12,7 @@ from torchmetrics import ConfusionMatrix, MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 
 from visiontrain.errors import ConfigError, DataError
+from visiontrain.families.base_module import VisionModule
 from visiontrain.models.classification.backbones import create_backbone
 from visiontrain.models.classification.transfer import (
     TransferConfig,
@@ -21,7 +21,6 @@ from visiontrain.models.classification.transfer import (
     set_frozen,
 )
 from visiontrain.models.classification.weights_file import load_backbone_weights
-from visiontrain.models.optim import build_optimizers
 from visiontrain.utils.figures import log_figure
 
 log = logging.getLogger(__name__)
@@ -39,7 +38,7 @@ class Normalize(nn.Module):
         return (x - self.mean) / self.std
 
 
-class ImageClassifier(pl.LightningModule):
+class ImageClassifier(VisionModule):
     def __init__(
         self,
         backbone: str = "small_cnn",
@@ -53,12 +52,11 @@ class ImageClassifier(pl.LightningModule):
         scheduler: Callable | None = None,
         scheduler_interval: str = "epoch",
     ) -> None:
-        super().__init__()
+        super().__init__(optimizer, scheduler)
         self.transfer = transfer if isinstance(transfer, TransferConfig) else TransferConfig(**(transfer or {}))
         # partials are rebuilt from the run config, not pickled into checkpoints
         self.save_hyperparameters(ignore=["optimizer", "scheduler"])
         self.hparams["transfer"] = dict(vars(self.transfer))
-        self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         if self.transfer.mode == "scratch" and (weights or weights_path):
             raise ConfigError("model.transfer.mode: 'scratch' trains from random weights; unset model.weights "
                               "and model.weights_path, or choose finetune/warmup/frozen")
@@ -182,7 +180,7 @@ class ImageClassifier(pl.LightningModule):
         self.log_dict(self.train_metrics.compute(), sync_dist=False)
         self.train_metrics.reset()
 
-    def _eval_step(self, batch, stage: str) -> None:
+    def eval_step(self, batch, batch_idx: int, stage: str) -> None:
         images, labels = batch
         logits = self._logits_for_data(images)
         loss = F.cross_entropy(logits, labels)
@@ -193,17 +191,8 @@ class ImageClassifier(pl.LightningModule):
         self.log(f"{stage}/loss", loss, on_epoch=True, prog_bar=stage == "val", sync_dist=True, batch_size=len(labels))
         self.log_dict(metrics, on_epoch=True, prog_bar=stage == "val")
 
-    def validation_step(self, batch, batch_idx: int) -> None:
-        self._eval_step(batch, "val")
-
-    def test_step(self, batch, batch_idx: int) -> None:
-        self._eval_step(batch, "test")
-
-    def on_validation_epoch_end(self) -> None:
-        self._log_confusion(self.val_confusion, "val")
-
-    def on_test_epoch_end(self) -> None:
-        self._log_confusion(self.test_confusion, "test", save=True)
+    def eval_epoch_end(self, stage: str) -> None:
+        self._log_confusion(self.val_confusion if stage == "val" else self.test_confusion, stage, save=stage == "test")
 
     def _log_confusion(self, confusion: ConfusionMatrix, stage: str, save: bool = False) -> None:
         matrix = confusion.compute()
@@ -214,8 +203,7 @@ class ImageClassifier(pl.LightningModule):
         log_figure(self.trainer, f"{stage}/confusion_matrix", lambda: _confusion_figure(matrix, names), save=save)
 
     def predict_step(self, batch, batch_idx: int) -> torch.Tensor:
-        images = batch[0] if isinstance(batch, (list, tuple)) else batch
-        return self(images).softmax(dim=1)
+        return self(self.predict_images(batch)).softmax(dim=1)
 
     def prediction_writer(self, out_dir, files, root, options):
         """What `vt-predict` writes for this module (class JSON)."""
@@ -228,14 +216,12 @@ class ImageClassifier(pl.LightningModule):
         return nn.Sequential(self.normalize, self.backbone, self.head)
 
     # --- optimisation --------------------------------------------------------------------------------------------
-    def configure_optimizers(self):
-        ratio = self.transfer.backbone_lr_ratio
-        groups = [
-            {"params": list(self.backbone.parameters()), "lr_scale": ratio, "name": "backbone"},
+    def param_groups(self) -> list[dict]:
+        return [
+            {"params": list(self.backbone.parameters()), "lr_scale": self.transfer.backbone_lr_ratio,
+             "name": "backbone"},
             {"params": list(self.head.parameters()), "lr_scale": 1.0, "name": "head"},
         ]
-        return build_optimizers(groups, self.optimizer_factory, self.scheduler_factory,
-                                interval=self.hparams.scheduler_interval)
 
 
 def _confusion_figure(matrix: torch.Tensor, names: list[str]):

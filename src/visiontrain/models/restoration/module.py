@@ -6,14 +6,13 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Callable, Literal
 
-import pytorch_lightning as pl
 import torch
 import torch.nn.functional as F
 from torchmetrics import MetricCollection
 from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure
 
 from visiontrain.errors import ConfigError
-from visiontrain.models.optim import build_optimizers
+from visiontrain.families.base_module import VisionModule
 from visiontrain.models.restoration.autoencoder import AutoencoderConfig, ConvAutoencoder
 from visiontrain.models.restoration.triplets import log_triplets
 from visiontrain.models.segmentation.module import as_config
@@ -35,7 +34,7 @@ def _metrics() -> MetricCollection:
                              "ssim": StructuralSimilarityIndexMeasure(data_range=1.0)})
 
 
-class ImageRestorer(pl.LightningModule):
+class ImageRestorer(VisionModule):
     def __init__(
         self,
         task: Task = "denoise",
@@ -50,13 +49,12 @@ class ImageRestorer(pl.LightningModule):
         scheduler: Callable | None = None,
         scheduler_interval: Literal["epoch", "step"] = "epoch",
     ) -> None:
-        super().__init__()
+        super().__init__(optimizer, scheduler)
         if task == "compress" and arch != "autoencoder":
             raise ConfigError("model.arch: compress needs the autoencoder (a U-Net's skips bypass any bottleneck)")
         unet_cfg, ae_cfg = as_config(UNetConfig, unet), as_config(AutoencoderConfig, autoencoder)
         self.save_hyperparameters(ignore=["optimizer", "scheduler"])
         self.hparams.update(unet=asdict(unet_cfg), autoencoder=asdict(ae_cfg))
-        self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         in_channels = 4 if task == "inpaint" else 3  # inpainting: the hole mask is a fourth input channel
         self.net = UNet(in_channels, 3, **asdict(unet_cfg)) if arch == "unet" else ConvAutoencoder(in_channels, 3, ae_cfg)
         # compression reconstructs from the code alone; adding the input back would leak it past the bottleneck
@@ -106,7 +104,7 @@ class ImageRestorer(pl.LightningModule):
         self.log_dict(self.train_metrics.compute())
         self.train_metrics.reset()
 
-    def _eval_step(self, batch: dict, batch_idx: int, stage: str) -> None:
+    def eval_step(self, batch: dict, batch_idx: int, stage: str) -> None:
         inp = self.prepare_input(batch)
         out = self(inp, batch["mask"])
         target = batch["target"]
@@ -122,15 +120,9 @@ class ImageRestorer(pl.LightningModule):
             self.log(f"{stage}/psnr_input", baseline, on_epoch=True, batch_size=n)
         if self.compression_ratio is not None:
             self.log(f"{stage}/compression_ratio", self.compression_ratio, on_epoch=True, batch_size=n)
-        k = self.hparams.log_images
-        if batch_idx == 0 and k > 0 and not self.trainer.sanity_checking:
+        if self.log_images_now(batch_idx):
+            k = self.hparams.log_images
             log_triplets(self.trainer, f"{stage}/triplets", inp[:k], out[:k], target[:k], save=stage == "test")
-
-    def validation_step(self, batch: dict, batch_idx: int) -> None:
-        self._eval_step(batch, batch_idx, "val")
-
-    def test_step(self, batch: dict, batch_idx: int) -> None:
-        self._eval_step(batch, batch_idx, "test")
 
     def predict_step(self, batch: dict, batch_idx: int) -> torch.Tensor:
         if isinstance(batch, (list, tuple)):  # vt-predict: ([{"input", "mask"}, …], file indices), any image sizes
@@ -143,6 +135,5 @@ class ImageRestorer(pl.LightningModule):
 
         return RestorationPredictionWriter(out_dir, files, root, options, self.hparams.task, self.compression_ratio)
 
-    def configure_optimizers(self):
-        return build_optimizers([{"params": list(self.net.parameters()), "name": "net"}], self.optimizer_factory,
-                                self.scheduler_factory, interval=self.hparams.scheduler_interval)
+    def param_groups(self) -> list[dict]:
+        return [{"params": list(self.net.parameters()), "name": "net"}]

@@ -7,13 +7,12 @@ import logging
 from dataclasses import asdict
 from typing import Callable, Literal
 
-import pytorch_lightning as pl
 import torch
 from torch import nn
 
 from visiontrain.errors import ConfigError, DataError
+from visiontrain.families.base_module import VisionModule
 from visiontrain.models.classification.module import Normalize
-from visiontrain.models.optim import build_optimizers
 from visiontrain.models.segmentation.encoder_unet import EncoderUNet
 from visiontrain.models.segmentation.losses import LossConfig, SegmentationLoss
 from visiontrain.models.segmentation.metrics import SegmentationMetrics
@@ -34,7 +33,7 @@ def as_config(cls, value):
     return value if isinstance(value, cls) else cls(**(value or {}))
 
 
-class SemanticSegmenter(pl.LightningModule):
+class SemanticSegmenter(VisionModule):
     def __init__(
         self,
         arch: Literal["unet", "unet_resnet", "unet_timm"] = "unet",
@@ -48,14 +47,13 @@ class SemanticSegmenter(pl.LightningModule):
         scheduler: Callable | None = None,
         scheduler_interval: Literal["epoch", "step"] = "epoch",
     ) -> None:
-        super().__init__()
+        super().__init__(optimizer, scheduler)
         self.unet_cfg, self.encoder_cfg = as_config(UNetConfig, unet), as_config(EncoderConfig, encoder)
         self.loss_cfg = as_config(LossConfig, loss)
         if class_names is not None:
             class_names = [str(c) for c in class_names]
         self.save_hyperparameters(ignore=["optimizer", "scheduler"])  # partials come from the run config
         self.hparams.update(unet=asdict(self.unet_cfg), encoder=asdict(self.encoder_cfg), loss=asdict(self.loss_cfg))
-        self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         self.net: nn.Module | None = None
         if class_names:
             self._build(list(class_names), ignore_index if ignore_index is not None else 255)
@@ -108,38 +106,25 @@ class SemanticSegmenter(pl.LightningModule):
                           batch_size=len(images))
         return loss
 
-    def _eval_step(self, batch, batch_idx: int, stage: str) -> None:
+    def eval_step(self, batch, batch_idx: int, stage: str) -> None:
         images, masks = batch
         logits = self(images)
         loss, _ = self.criterion(logits, masks)
         preds = logits.argmax(dim=1)
         (self.val_metrics if stage == "val" else self.test_metrics).update(preds, masks)
         self.log(f"{stage}/loss", loss, on_epoch=True, prog_bar=stage == "val", sync_dist=True, batch_size=len(images))
-        n = self.hparams.log_images
-        if batch_idx == 0 and n > 0 and not self.trainer.sanity_checking:
+        if self.log_images_now(batch_idx):
+            n = self.hparams.log_images
             log_mask_overlays(self.trainer, f"{stage}/masks", images[:n], masks[:n], preds[:n], self.class_names,
                               self.ignore_index, save=stage == "test")
 
-    def _eval_epoch_end(self, stage: str) -> None:
+    def eval_epoch_end(self, stage: str) -> None:
         metrics = self.val_metrics if stage == "val" else self.test_metrics
         self.log_dict(metrics.compute(stage), prog_bar=False)
         metrics.reset()
 
-    def validation_step(self, batch, batch_idx: int) -> None:
-        self._eval_step(batch, batch_idx, "val")
-
-    def test_step(self, batch, batch_idx: int) -> None:
-        self._eval_step(batch, batch_idx, "test")
-
-    def on_validation_epoch_end(self) -> None:
-        self._eval_epoch_end("val")
-
-    def on_test_epoch_end(self) -> None:
-        self._eval_epoch_end("test")
-
     def predict_step(self, batch, batch_idx: int) -> torch.Tensor:
-        images = batch[0] if isinstance(batch, (list, tuple)) else batch
-        return self(images).softmax(dim=1)
+        return self(self.predict_images(batch)).softmax(dim=1)
 
     def prediction_writer(self, out_dir, files, root, options):
         """What `vt-predict` writes for this module (mask PNGs + overlays)."""
@@ -151,7 +136,7 @@ class SemanticSegmenter(pl.LightningModule):
         """What `vt-export` exports: images in [0, 1] → per-class logits."""
         return nn.Sequential(self.normalize, self.net)
 
-    def configure_optimizers(self):
+    def param_groups(self) -> list[dict]:
         if isinstance(self.net, EncoderUNet):
             groups = [{"params": list(self.net.encoder.parameters()), "lr_scale": self.encoder_cfg.lr_ratio,
                        "name": "encoder"},
@@ -159,5 +144,4 @@ class SemanticSegmenter(pl.LightningModule):
                        "lr_scale": 1.0, "name": "decoder"}]
         else:
             groups = [{"params": list(self.net.parameters()), "name": "unet"}]
-        return build_optimizers(groups, self.optimizer_factory, self.scheduler_factory,
-                                interval=self.hparams.scheduler_interval)
+        return groups

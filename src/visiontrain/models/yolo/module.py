@@ -18,7 +18,7 @@ import numpy as np
 import pytorch_lightning as pl
 import torch
 
-from visiontrain.errors import ConfigError, DataError
+from visiontrain.errors import ConfigError
 from visiontrain.models.detection.data_classes import take_classes_from_data
 from visiontrain.models.detection.metrics import Backend, log_map, make_map, metric_inputs
 from visiontrain.models.detection.overlays import log_detections
@@ -246,13 +246,14 @@ class YOLODetector(pl.LightningModule):
         """Images of any size (HxW gray, HxWx3 RGB, HxWx4 RGBA uint8, CxHxW float tensors in [0, 1], or image file
         paths) → per image ``boxes`` (xyxy in that image's pixels), ``scores``, ``labels`` (0..K-1).
         One best class per box unless ``predict_multi_label`` (evaluation uses ``eval_multi_label``)."""
+        from visiontrain.data.formats.images import read_rgb
         from visiontrain.data.yolo_data import image_to_tensor
 
         size = int(self.hparams.img_size or 640)
         batch, params, sizes = [], [], []
         for im in images:
             if isinstance(im, (str, Path)):
-                im = _read_rgb(im)
+                im = read_rgb(im)  # the training reader (EXIF orientation, 16-bit, palette)
             elif isinstance(im, torch.Tensor):
                 im = im.detach().cpu()
                 im = im.permute(1, 2, 0).numpy() if im.ndim == 3 and im.shape[0] in (1, 3, 4) else im.numpy()
@@ -306,16 +307,6 @@ class YOLODetector(pl.LightningModule):
                                h.lr_final, h.lr_schedule) for g in optimizer.param_groups]
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambdas)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step", "name": "lr"}}
-
-
-def _read_rgb(path: str | Path) -> np.ndarray:
-    """An image file as HxWx3 uint8 RGB (OpenCV: what the letterbox already uses; no PIL round trip)."""
-    import cv2
-
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise DataError(f"predict: cannot read an image from {path}")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 def _letterboxed(boxes: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
