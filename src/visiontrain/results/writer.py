@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytorch_lightning as pl
 
+from visiontrain.results.publish import publish
 from visiontrain.results.table import NAME, epoch_metrics, learning_rates, read_rows, write_rows
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,10 @@ class ResultsWriter(pl.Callback):
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self._flush(trainer)
+        publish(trainer, self._dir(trainer))
+
+    def on_test_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        publish(trainer, self._dir(trainer))  # the test figures (confusion matrices, …) are drawn by now
 
     def on_exception(self, trainer: pl.Trainer, pl_module: pl.LightningModule, exception: BaseException) -> None:
         self._flush(trainer)
