@@ -29,6 +29,8 @@ def test_quickstart_without_logger_writes_results_csv_and_png(tmp_path, data_dir
     assert float(rows[1]["train/acc"]) == pytest.approx(final["train/acc"])
     assert float(rows[1]["val/acc"]) == pytest.approx(final["val/acc"])
     assert (run / "results.png").stat().st_size > 10_000
+    # logger=none: the figures are still saved where people look for them
+    assert (run / "test_confusion_matrix.png").is_file() and (run / "test_precision_recall.png").is_file()
 
 
 def test_epoch_metrics_drop_step_duplicates_and_keep_epoch_means():

@@ -30,3 +30,14 @@ def test_iou_from_the_confusion_matrix_is_the_reported_iou(tmp_path):
 def test_absent_class_is_nan_not_zero():
     iou = iou_from_confusion(np.array([[5, 0], [0, 0]]))
     assert iou[0] == 1.0 and np.isnan(iou[1])
+
+
+def test_classification_precision_and_recall_per_class(tmp_path):
+    from visiontrain.results.classification_figures import precision_recall, precision_recall_figure
+
+    matrix = np.array([[8, 2, 0], [1, 9, 0], [0, 0, 0]])  # rows true, columns predicted; class 2 never seen
+    precision, recall = precision_recall(matrix)
+    assert precision[:2] == pytest.approx([8 / 9, 9 / 11]) and recall[:2] == pytest.approx([0.8, 0.9])
+    assert np.isnan(precision[2]) and np.isnan(recall[2])
+    precision_recall_figure(torch.tensor(matrix), ["a", "b", "c"]).savefig(tmp_path / "pr.png")
+    assert (tmp_path / "pr.png").stat().st_size > 5_000

@@ -26,7 +26,7 @@ def confusion_figure(matrix: np.ndarray, names: Sequence[str]):
     rows = matrix.sum(1, keepdims=True)
     norm = np.divide(matrix, rows, out=np.zeros(matrix.shape, dtype=float), where=rows > 0)
     n = len(names)
-    size = 2.5 + 0.5 * n
+    size = max(5.0, 2.5 + 0.5 * n)
     fig, ax = plt.subplots(figsize=(size, size))
     im = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
@@ -38,7 +38,8 @@ def confusion_figure(matrix: np.ndarray, names: Sequence[str]):
                 if norm[i, j] >= 0.005:
                     ax.text(j, i, f"{norm[i, j]:.2f}", ha="center", va="center", fontsize=7,
                             color="white" if norm[i, j] > 0.5 else "black")
-    ax.set(xlabel="predicted", ylabel="true", title="pixel confusion matrix (rows: fraction of the true class)")
+    ax.set(xlabel="predicted", ylabel="true")
+    ax.set_title("pixel confusion matrix, normalised per true class", fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -22,6 +22,7 @@ from visiontrain.models.classification.transfer import (
 )
 from visiontrain.models.classification.weights_file import load_backbone_weights
 from visiontrain.models.optim import build_optimizers
+from visiontrain.results.classification_figures import precision_recall_figure
 from visiontrain.utils.figures import log_figure
 
 log = logging.getLogger(__name__)
@@ -212,6 +213,7 @@ class ImageClassifier(pl.LightningModule):
             return
         names = self._data_class_names() or self.class_names
         log_figure(self.trainer, f"{stage}/confusion_matrix", lambda: _confusion_figure(matrix, names), save=save)
+        log_figure(self.trainer, f"{stage}/precision_recall", lambda: precision_recall_figure(matrix, names), save=save)
 
     def predict_step(self, batch, batch_idx: int) -> torch.Tensor:
         images = batch[0] if isinstance(batch, (list, tuple)) else batch
