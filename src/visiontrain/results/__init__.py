@@ -1,5 +1,4 @@
-"""What a run leaves for people to look at, whatever the logger: results.csv/results.png and the family figures."""
+"""What a run leaves for people to look at, whatever the logger: results.csv/results.png and the family figures.
 
-from visiontrain.results.writer import ResultsWriter
-
-__all__ = ["ResultsWriter"]
+Kept free of torch/Lightning imports: vt-compare reads results.csv through ``results.table`` and must answer fast.
+The callback is ``visiontrain.results.writer.ResultsWriter``."""
