@@ -18,6 +18,19 @@ class Run:
     error: str | None = None
     optimized_metric: str | None = None
     optimized_mode: str | None = None
+    kind: str = "train"               # train | eval | predict | export (hydra's job name)
+    task: str = "?"                   # task_name
+    family: str = "?"                 # visiontrain.models.<family>.…, else the model class name
+    seed: str | None = None
+
+    def epochs(self) -> list[dict[str, float]]:
+        """The rows of ``results.csv`` (one per epoch); empty for runs from before it existed."""
+        from visiontrain.results.table import read_rows
+
+        return read_rows(self.path / "results.csv")
+
+    def values(self, metric: str) -> list[float]:
+        return [row[metric] for row in self.epochs() if metric in row]
 
 
 def is_run_dir(path: Path) -> bool:
@@ -57,18 +70,34 @@ def read_run(path: Path) -> Run:
         for item in yaml.safe_load(overrides.read_text()) or []:
             key, _, value = str(item).partition("=")
             run.overrides[key.lstrip("+~")] = value
-    config = path / ".hydra" / "config.yaml"
-    if config.is_file():
-        # only two top-level keys are needed: a line scan avoids resolving interpolations
-        for line in config.read_text().splitlines():
-            value = line.split(":", 1)[1].strip().strip("'\"") if ":" in line else ""
-            if value.startswith("${"):  # the model family's default (an interpolation): not known from here
-                continue
-            if line.startswith("optimized_metric:"):
-                run.optimized_metric = value
-            elif line.startswith("optimized_mode:"):
-                run.optimized_mode = value
+    config = _yaml(path / ".hydra" / "config.yaml", yaml)  # unresolved: interpolations stay strings
+    run.optimized_metric = _text(config.get("optimized_metric"))
+    run.optimized_mode = _text(config.get("optimized_mode"))
+    run.task = _text(config.get("task_name")) or "?"
+    run.seed = _text(run.overrides.get("seed", config.get("seed")))
+    target = str((config.get("model") or {}).get("_target_", "")) if isinstance(config.get("model"), dict) else ""
+    parts = target.split(".")
+    run.family = parts[2] if target.startswith("visiontrain.models.") and len(parts) > 2 else (parts[-1] or "?")
+    job = ((_yaml(path / ".hydra" / "hydra.yaml", yaml).get("hydra") or {}).get("job") or {}).get("name")
+    run.kind = str(job) if job in ("train", "eval", "predict", "export") else (
+        run.task if run.task in ("eval", "predict", "export") else "train")
     return run
+
+
+def _yaml(path: Path, yaml) -> dict:
+    if not path.is_file():
+        return {}
+    try:
+        loaded = yaml.safe_load(path.read_text())
+    except yaml.YAMLError:
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _text(value) -> str | None:
+    """A config value as text; an interpolation (the family's default metric, ``${vt_family_metric:…}``) is not
+    known from the saved config: None (metrics.json records the resolved value)."""
+    return None if value is None or str(value).startswith("${") else str(value)
 
 
 def load_runs(paths: Sequence[str | Path]) -> list[Run]:

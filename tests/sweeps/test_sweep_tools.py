@@ -10,7 +10,7 @@ import yaml
 from omegaconf import OmegaConf
 
 from helpers import compose_cfg
-from visiontrain.compare import build_table
+from visiontrain.compare import build_report
 from visiontrain.compare import main as compare_main
 from visiontrain.sync import offline_runs, sync_command
 from visiontrain.utils.resume import expand_resume_argv, latest_checkpoint
@@ -66,10 +66,10 @@ def test_compare_sorts_by_metric_shows_only_differing_overrides_and_plots(tmp_pa
     _fake_run(sweep / "0", ["seed=1", "model.optimizer.lr=0.001"], metrics={"val/acc": 0.5}, curve=(0.2, 0.5))
     _fake_run(sweep / "1", ["seed=1", "model.optimizer.lr=0.01"], metrics={"val/acc": 0.9}, curve=(0.4, 0.9))
     _fake_run(sweep / "2", ["seed=1", "model.optimizer.lr=-1"], status="failed")
-    table = build_table([tmp_path])
+    (table,) = build_report([tmp_path]).groups
     assert [r.path.name for r in table.runs] == ["1", "0", "2"]  # best first, failed last
     assert table.swept == ["model.optimizer.lr"]  # seed is the same everywhere
-    assert build_table([tmp_path], mode="min").runs[0].path.name == "0"
+    assert build_report([tmp_path], mode="min").groups[0].runs[0].path.name == "0"
     out = tmp_path / "plot.png"
     assert compare_main([str(sweep), "--plot", str(out)]) == 0
     text = capsys.readouterr().out

@@ -37,6 +37,16 @@ def test_vt_train_few_batches_writes_map_metrics(yolo_run):
     assert terms == pytest.approx(m["train/loss_epoch"], rel=1e-5)
 
 
+def test_run_dir_has_results_and_pr_f1_curves(yolo_run):
+    from visiontrain.results.table import read_rows
+
+    _, _, run = yolo_run
+    rows = read_rows(run / "results.csv")
+    assert [r["epoch"] for r in rows] == [0, 1] and {"val/map", "train/loss_box", "lr/bias"} <= set(rows[0])
+    for name in ("results.png", "BoxPR_curve.png", "BoxF1_curve.png", "test_BoxPR_curve.png", "test_BoxF1_curve.png"):
+        assert (run / name).stat().st_size > 5_000, name
+
+
 def test_checkpoint_predicts_in_original_coordinates_and_exports_to_onnx(yolo_run, tmp_path):
     from visiontrain.utils.checkpoints import load_module, read_stored_config
 

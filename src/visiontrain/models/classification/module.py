@@ -21,6 +21,7 @@ from visiontrain.models.classification.transfer import (
     set_frozen,
 )
 from visiontrain.models.classification.weights_file import load_backbone_weights
+from visiontrain.results.classification_figures import precision_recall_figure
 from visiontrain.utils.figures import log_figure
 
 log = logging.getLogger(__name__)
@@ -201,6 +202,7 @@ class ImageClassifier(VisionModule):
             return
         names = self._data_class_names() or self.class_names
         log_figure(self.trainer, f"{stage}/confusion_matrix", lambda: _confusion_figure(matrix, names), save=save)
+        log_figure(self.trainer, f"{stage}/precision_recall", lambda: precision_recall_figure(matrix, names), save=save)
 
     def predict_step(self, batch, batch_idx: int) -> torch.Tensor:
         return self(self.predict_images(batch)).softmax(dim=1)

@@ -24,8 +24,9 @@ def resolve_backend(backend: Backend) -> str:
 def make_map(masks: bool = False, class_metrics: bool = True, backend: Backend = "auto") -> MeanAveragePrecision:
     # faster_coco_eval logs its whole summary table at INFO on every compute; the run logs the numbers itself
     logging.getLogger("faster_coco_eval").setLevel(logging.WARNING)
+    # extended_summary: the precision/score arrays the PR and F1 curves are drawn from (results/detection_figures)
     return MeanAveragePrecision(box_format="xyxy", iou_type=("bbox", "segm") if masks else "bbox",
-                                class_metrics=class_metrics, backend=resolve_backend(backend))
+                                class_metrics=class_metrics, backend=resolve_backend(backend), extended_summary=True)
 
 
 def metric_inputs(predictions: Sequence[dict], targets: Sequence[dict], masks: bool = False
@@ -76,3 +77,7 @@ def log_map(module, metric: MeanAveragePrecision, stage: str, class_names: Seque
     metric.reset()
     for name, value in flatten(result, stage, class_names, masks, class_metrics).items():
         module.log(name, value if math.isfinite(value) else -1.0, prog_bar=name.endswith(("/map", "/map_50")))
+    if getattr(module, "_trainer", None) is not None:
+        from visiontrain.results.detection_figures import log_detection_curves
+
+        log_detection_curves(module.trainer, result, stage, class_names)

@@ -19,6 +19,7 @@ from visiontrain.models.segmentation.metrics import SegmentationMetrics
 from visiontrain.models.segmentation.overlays import log_mask_overlays
 from visiontrain.models.segmentation.resnet_unet import EncoderConfig, ResNetUNet
 from visiontrain.models.segmentation.unet import UNet, UNetConfig
+from visiontrain.results.segmentation_figures import log_segmentation_figures
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,7 @@ class SemanticSegmenter(VisionModule):
 
     def eval_epoch_end(self, stage: str) -> None:
         metrics = self.val_metrics if stage == "val" else self.test_metrics
+        log_segmentation_figures(self.trainer, metrics.iou, stage, self.class_names)
         self.log_dict(metrics.compute(stage), prog_bar=False)
         metrics.reset()
 
