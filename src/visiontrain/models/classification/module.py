@@ -20,7 +20,7 @@ from visiontrain.models.classification.transfer import (
     batchnorm_to_eval,
     set_frozen,
 )
-from visiontrain.models.classification.weights_file import load_backbone_weights
+from visiontrain.models.classification.weights_file import load_backbone_file
 from visiontrain.models.optim import build_optimizers
 from visiontrain.utils.figures import log_figure
 
@@ -67,7 +67,7 @@ class ImageClassifier(pl.LightningModule):
                         "the backbone starts from random weights")
         net = create_backbone(backbone, weights)
         if weights_path:
-            load_backbone_weights(net.features, weights_path)
+            load_backbone_file(net, weights_path)
         self.backbone = net.features
         self.normalize = Normalize(net.mean, net.std)
         self.num_features = net.num_features
