@@ -96,7 +96,8 @@ def test_vt_predict_writes_coco_results_in_the_files_own_pixels(yolo_run, tmp_pa
         Image.fromarray(rng.integers(0, 255, (h, w, 3), dtype=np.uint8)).save(folder / name)
     out = tmp_path / "pred"
     proc = run_cli("predict", [f"ckpt_path={ckpt}", f"input={folder}", f"out_dir={out}", "progress_bar=false",
-                               f"paths.log_dir={tmp_path}/outputs", "options.overlays=false"], cwd=tmp_path)
+                               f"paths.log_dir={tmp_path}/outputs", "options.overlays=false",
+                               "options.score_threshold=0.001"], cwd=tmp_path)  # the model's conf_threshold
     assert proc.returncode == 0, proc.stderr[-2000:]
     table = {im["id"]: im for im in json.loads((out / "images.json").read_text())["images"]}
     results = json.loads((out / "predictions.json").read_text())

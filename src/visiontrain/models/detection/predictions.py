@@ -1,6 +1,7 @@
 """Detection predictions: ``predictions.json`` in COCO results format with the training dataset's own category ids,
 ``images.json`` (the image_id → file table those results refer to, COCO ``images`` entries) and, with
-``options.overlays``, ``overlays/<file>.png`` with the boxes above ``options.score_threshold`` drawn."""
+``options.overlays``, ``overlays/<file>.png`` drawn. Both hold the boxes scoring at least ``options.score_threshold``
+(0.3 by default; 0.001 keeps what COCO-style mAP evaluation wants, down to the model's own floor)."""
 
 from __future__ import annotations
 
@@ -34,14 +35,15 @@ class DetectionPredictionWriter(PredictionWriter):
             pred = {k: v.detach().float().cpu() for k, v in pred.items() if k in ("boxes", "scores", "labels")}
             pred["boxes"] = pred["boxes"] * scale
             pred["labels"] = pred["labels"].long()
+            keep = pred["scores"] >= float(self.options.get("score_threshold", 0.3))
+            pred = {k: v[keep] for k, v in pred.items()}
             image_id = len(self.images) + 1
             self.images.append({"id": image_id, "file_name": self.relative(file), "width": w, "height": h})
             self.results += to_coco_results([image_id], [pred], self.category_ids)
             if self.options.get("overlays", True):
-                keep = pred["scores"] >= float(self.options.get("score_threshold", 0.3))
                 labels = [f"{self.class_names[int(c)]} {s:.2f}" for c, s in
-                          zip(pred["labels"][keep], pred["scores"][keep].tolist())]
-                drawn = draw_bounding_boxes(torch.from_numpy(original.copy()).permute(2, 0, 1), pred["boxes"][keep],
+                          zip(pred["labels"], pred["scores"].tolist())]
+                drawn = draw_bounding_boxes(torch.from_numpy(original.copy()).permute(2, 0, 1), pred["boxes"],
                                             labels=labels, colors="red", width=2)
                 from visiontrain.utils.predictions import save_png
 

@@ -99,6 +99,7 @@ class YOLODetector(pl.LightningModule):
         log_images: int = 4,
         image_score_threshold: float = 0.3,
         channels_last: bool = True,
+        weights_path: str | None = None,
     ) -> None:
         super().__init__()
         if not 0 <= conf_threshold < 1 or not 0 < iou_threshold <= 1:
@@ -124,6 +125,11 @@ class YOLODetector(pl.LightningModule):
         self.class_names = class_names
         self.hparams["class_names"] = list(class_names)  # checkpoints rebuild the head from this
         self.net = YOLONet(len(class_names), h.scale, h.reg_max)
+        if h.get("weights_path"):  # fine-tune: before the EMA copy, so both start from the file
+            from visiontrain.models.yolo.weights import load_yolo_weights
+
+            load_yolo_weights(self.net, h.weights_path)
+            self.hparams["weights_path"] = None  # the checkpoint holds the weights: reloading must not need the file
         if h.channels_last:
             self.net.to(memory_format=torch.channels_last)
         self.ema = make_ema(self.net, h.ema_decay, h.ema_tau)  # a copy: channels-last too
