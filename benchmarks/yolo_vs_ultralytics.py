@@ -17,6 +17,12 @@ forward with BN folded into the convolutions, NMS; each side's ``predict`` with 
 both models timed alternately image by image in one process. ``--infer-only --work DIR --imgsz N`` repeats just
 this (and the scoring) on the pair an earlier run left in DIR.
 
+``--end-to-end``: the wall clock of the whole run as a user starts it, instead of the training batches alone: our
+``vt-train`` and Ultralytics' ``model.train`` each in their own process, timed from launch to exit, with validation
+every epoch (ours: COCO mAP at its defaults; Ultralytics: its val at conf 0.001), checkpoints, loader start-up and
+the figures each writes by default; the runs alternate and the ratio is the median of the per-pair ratios. Both
+final models are then scored on the test split by the same evaluator as above.
+
     python -m venv benchmarks/.venv-ultralytics   # plus ultralytics; see benchmarks/README.md
     NO_ALBUMENTATIONS_UPDATE=1 WANDB_MODE=offline .venv/bin/python benchmarks/yolo_vs_ultralytics.py
 """
@@ -96,6 +102,54 @@ def train_ours(work: Path, args, rep: int) -> dict:
         raise SystemExit(f"our run failed: {record.get('error')}")
     return {"wall_s": wall, "epochs": json.loads(timing.read_text()),
             "weights": str(run / "checkpoints" / "last.ckpt")}
+
+
+def train_ours_e2e(work: Path, args, rep: int) -> dict:
+    """``vt-train`` in its own process, as a user starts it: validation every epoch, checkpoints, results files."""
+    run = work / f"ours_e2e{rep}"
+    keep_out = ("trainer.check_val_every_n_epoch=", "test=", "model.log_images=", "logger=")
+    cmd = [str(ROOT / ".venv" / "bin" / "vt-train"), *(o for o in overrides(work, args) if not o.startswith(keep_out)),
+           "logger=csv", "test=false", f"hydra.run.dir={run}"]
+    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "WANDB_MODE": "disabled"}
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode:
+        raise SystemExit(f"our run failed:\n{proc.stderr[-3000:]}")
+    record = json.loads((run / "metrics.json").read_text())
+    return {"wall_s": wall, "weights": str(run / "checkpoints" / "last.ckpt"),
+            "val_map": record["metrics"].get("val/map", float("nan"))}
+
+
+def end_to_end(work: Path, args, env: dict, data: Path) -> None:
+    ours_runs, ul_runs = [], []
+    for rep in range(args.repeats):
+        order = ("ours", "ul") if rep % 2 == 0 else ("ul", "ours")
+        for side in order:
+            if side == "ours":
+                ours_runs.append(train_ours_e2e(work, args, rep))
+            else:
+                out = work / f"ul_e2e{rep}.json"
+                start = time.perf_counter()
+                proc = subprocess.run([str(UL_PYTHON), str(ROOT / "benchmarks" / "_ultralytics_side.py"), "train_e2e",
+                                       str(out), str(data), str(args.imgsz), str(args.epochs), str(args.batch),
+                                       str(args.close_mosaic)], cwd=work, env=env, capture_output=True, text=True)
+                wall = time.perf_counter() - start
+                if proc.returncode:
+                    raise SystemExit(f"ultralytics side failed:\n{proc.stderr[-3000:]}")
+                ul_runs.append({"wall_s": wall, **json.loads(out.read_text())})
+        print(f"pair {rep}: wall s ours {ours_runs[-1]['wall_s']:.1f}, Ultralytics {ul_runs[-1]['wall_s']:.1f}",
+              flush=True)
+    inf = infer(env, work, data, args.imgsz, ul_runs[-1]["weights"], ours_runs[-1]["weights"])
+    ours_map, ul_map = score(inf["ours_preds"], work), score(inf["ul_preds"], work)
+    ratios = [o["wall_s"] / u["wall_s"] for o, u in zip(ours_runs, ul_runs)]
+    print(f"\nend to end: shapes-det {args.train} train / {args.test} test images, {args.imgsz} px, {args.epochs} "
+          f"epochs, batch {args.batch}, threads {args.threads}; {args.repeats} alternating pair(s); work dir {work}")
+    print(f"wall s: ours {statistics.median(r['wall_s'] for r in ours_runs):.1f}, Ultralytics "
+          f"{statistics.median(r['wall_s'] for r in ul_runs):.1f}; ratio {statistics.median(ratios):.3f} (pairs "
+          f"{', '.join(f'{r:.3f}' for r in ratios)}; target <= 0.8)")
+    print(f"test mAP50-95 (one evaluator): ours {ours_map[0]:.4f}, Ultralytics {ul_map[0]:.4f} (target: ours >= "
+          f"Ultralytics); mAP50 {ours_map[1]:.4f} / {ul_map[1]:.4f}")
 
 
 def _compose(overrides: list[str], run: Path):
@@ -217,6 +271,8 @@ def main() -> None:
                     help="torch threads for our side; default: what Ultralytics sets for itself on CPU")
     ap.add_argument("--precision", default="32-true", help="ours; Ultralytics trains fp32 on CPU (amp=False)")
     ap.add_argument("--work", default=None)
+    ap.add_argument("--end-to-end", action="store_true",
+                    help="time whole runs as users start them (validation, checkpoints, start-up included)")
     ap.add_argument("--infer-only", action="store_true",
                     help="no training: time inference (and score) the last trained pair already in --work (give "
                          "the --imgsz it was trained with)")
@@ -229,6 +285,8 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     prepare_data(work, args)  # written before any clock starts
     env, data = ultralytics_env(work)
+    if args.end_to_end:
+        return end_to_end(work, args, env, data)
     ours_runs, ul_runs = [], []
     for rep in range(args.repeats):
         ours_runs.append(train_ours(work, args, rep))

@@ -39,3 +39,35 @@ def test_checkpoint_hparams_do_not_refetch_pretrained_weights(tmp_path):
     model = SemanticSegmenter(arch="unet_resnet", encoder=encoder, class_names=["bg", "x"])
     assert torch.equal(model.net.encoder[0][0].weight, state["conv1.weight"])
     assert model.hparams.encoder["weights"] is None and model.hparams.encoder["weights_path"] is None
+
+
+@pytest.mark.parametrize("head_resolution", ["input", "skip"])
+@pytest.mark.parametrize("upsample", ["bilinear", "nearest"])
+def test_encoder_unet_head_and_upsampling_choices_keep_the_input_size(head_resolution, upsample):
+    cfg = EncoderConfig(decoder_channels=[32, 16, 16, 8], head_resolution=head_resolution, upsample=upsample)
+    net = ResNetUNet(cfg, 3).eval()
+    with torch.no_grad():
+        assert net(torch.rand(1, 3, 67, 45)).shape == (1, 3, 67, 45)
+
+
+def test_encoder_unet_head_resolution_changes_the_computation_not_the_parameters():
+    """Same state dict either way; earlier checkpoints store no head_resolution and are rebuilt as they were."""
+    torch.manual_seed(0)
+    old = ResNetUNet(EncoderConfig(decoder_channels=[32, 16, 16, 8]), 3).eval()
+    new = ResNetUNet(EncoderConfig(decoder_channels=[32, 16, 16, 8], head_resolution="skip"), 3).eval()
+    assert EncoderConfig().head_resolution == "input" and EncoderConfig().upsample == "bilinear"
+    new.load_state_dict(old.state_dict())
+    x = torch.rand(2, 3, 64, 64)
+    with torch.no_grad():
+        assert not torch.allclose(old(x), new(x))
+    module = SemanticSegmenter(arch="unet_resnet", encoder={"decoder_channels": [32, 16, 16, 8]},
+                               class_names=["bg", "a"])
+    assert module.net.head_resolution == "input"
+
+
+def test_shipped_encoder_unets_use_the_cheaper_head(tmp_path):
+    from helpers import compose_cfg
+
+    for model in ("unet_resnet", "unet_timm"):
+        cfg = compose_cfg([f"model={model}"], tmp_path)
+        assert cfg.model.encoder.head_resolution == "skip" and cfg.model.encoder.upsample == "nearest"

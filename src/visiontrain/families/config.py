@@ -9,7 +9,7 @@ import logging
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from visiontrain.errors import ConfigError
-from visiontrain.families.registry import Family, _import, family_of_module
+from visiontrain.families.registry import Family, _import, family_of_target
 
 log = logging.getLogger("visiontrain")
 
@@ -26,8 +26,13 @@ def _class_at(cfg: DictConfig, key: str) -> type | None:
 
 
 def model_family(cfg: DictConfig) -> Family | None:
-    cls = _class_at(cfg, "model")
-    return family_of_module(cls) if cls is not None else None
+    node = OmegaConf.select(cfg, "model", default=None)
+    if not isinstance(node, DictConfig) or "_target_" not in node:
+        return None
+    try:
+        return family_of_target(str(node._target_))
+    except Exception:  # validation names the unimportable target
+        return None
 
 
 def apply_family_defaults(cfg: DictConfig) -> None:
@@ -53,8 +58,10 @@ def _adopt_data(cfg: DictConfig, family: Family) -> None:
 def adopt_data(data: DictConfig, family: Family | None) -> None:
     """A data config of a class the family adopts gets the family's datamodule (same keys plus its own options, at
     their defaults): model=yolo with data=coco trains through the YOLO input pipeline."""
-    data_cls = _class_at(OmegaConf.create({"data": data}), "data") if "_target_" in data else None
-    if family is None or data_cls is None or not family.adopts or issubclass(data_cls, _import(family.datamodule)):
+    if family is None or not family.adopts or "_target_" not in data:  # (before any import: most families adopt none)
+        return
+    data_cls = _class_at(OmegaConf.create({"data": data}), "data")
+    if data_cls is None or issubclass(data_cls, _import(family.datamodule)):
         return
     if any(issubclass(data_cls, _import(path)) for path in family.adopts):
         with open_dict(data):
@@ -73,8 +80,7 @@ def check_optimized_metric(cfg: DictConfig) -> None:
 
 
 def _family_of_target(target: str) -> Family:
-    cls = _import(str(target))
-    family = family_of_module(cls) if isinstance(cls, type) else None
+    family = family_of_target(str(target))
     if family is None:
         raise ConfigError(f"optimized_metric: {target} belongs to no registered family, so there is no default; set "
                           "optimized_metric=<a metric it logs> and optimized_mode=max|min (or register the family: "

@@ -87,6 +87,16 @@ def _most_specific(cls: type, attr: str) -> Family | None:
     return max(matches, key=lambda m: m[0])[1] if matches else None
 
 
+def family_of_target(target: str) -> Family | None:
+    """The family of the module class named ``target``: a registered path itself imports nothing (config errors are
+    answered before torch is loaded); any other class is imported and matched as ``family_of_module`` does."""
+    exact = [fam for fam in families() if fam.module == target]
+    if exact:
+        return exact[0]
+    cls = _import(target)
+    return family_of_module(cls) if isinstance(cls, type) else None
+
+
 def family_of_module(cls: type) -> Family | None:
     """The family of a LightningModule class (None: not registered, e.g. a user's class without ``register``)."""
     return _most_specific(cls, "module")
@@ -125,5 +135,5 @@ def stored_image_size(family: Family | None, hparams: Any, stored_data: dict[str
     return None
 
 
-__all__ = ["Family", "register", "families", "get_family", "family_of_module", "family_of_datamodule",
-           "takes_data", "check_fits", "stored_image_size"]
+__all__ = ["Family", "register", "families", "get_family", "family_of_target", "family_of_module",
+           "family_of_datamodule", "takes_data", "check_fits", "stored_image_size"]

@@ -10,12 +10,13 @@ from typing import Any, Callable, Mapping
 
 from omegaconf import DictConfig
 
-from visiontrain.callbacks.interrupt import metrics_so_far, stop_signal
 from visiontrain.errors import find_user_error, one_line
 from visiontrain.families.config import apply_family_defaults
 from visiontrain.utils.ddp_sweep import end_process_group, publish_job_for_ddp_ranks, started_for_sweep_job
+from visiontrain.utils.quick_check import quick_check
 from visiontrain.utils.ranks import is_rank_zero
 from visiontrain.utils.run_dir import to_float_metrics, write_metrics_json
+from visiontrain.utils.stop_reason import metrics_so_far, stop_signal
 from visiontrain.utils.validation import validate_config
 from visiontrain.utils.wandb_setup import choose_wandb_mode, report_and_finish
 
@@ -57,6 +58,7 @@ def run_job(cfg: DictConfig, task: Callable[[DictConfig], TaskResult]) -> float 
     sweeping = in_multirun()
     try:
         apply_family_defaults(cfg)  # the model family's metric/mode for null, its datamodule for data it adopts
+        quick_check(cfg)  # a typo answered before torch is imported; full validation follows
         validate_config(cfg)
         if sweeping:
             publish_job_for_ddp_ranks()

@@ -32,6 +32,15 @@ _FIRST = ("paths", "trainer", "data")
 
 def validate_config(cfg: DictConfig, sections: Sequence[str] | None = None) -> None:
     """Validate ``cfg``: the top level and all sections, then their combinations; or only the named sections."""
+    from visiontrain.utils import quick_check
+
+    try:
+        _validate(cfg, sections)
+    finally:  # what was learnt holds even when a later key is wrong
+        quick_check.save()
+
+
+def _validate(cfg: DictConfig, sections: Sequence[str] | None) -> None:
     from visiontrain.utils.config_schema import ROOTS, SECTIONS
 
     root = ROOTS.get(str(_config_name(cfg))) if sections is None else None
@@ -51,7 +60,6 @@ def validate_config(cfg: DictConfig, sections: Sequence[str] | None = None) -> N
         from visiontrain.utils.combinations import check_combinations
 
         _check_hydra_plugins(cfg)
-
         check_combinations(cfg)
 
 
@@ -176,6 +184,7 @@ def _check_target(node: DictConfig, path: str) -> None:
     accepts_any = any(p.kind == p.VAR_KEYWORD for p in params.values())
     hints = _type_hints(obj)
     valid = [n for n, p in params.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    _record(str(target), obj, valid, accepts_any, hints)  # first: a wrong key below is the next run's answer
     for key in node.keys():
         key = str(key)
         if key in _HYDRA_KEYS:
@@ -197,6 +206,45 @@ def _check_target(node: DictConfig, path: str) -> None:
         source = child._value() if child._is_interpolation() else None
         _check_value(f"{full} (set through {source})" if source else full, value, hints.get(key))
         _check_registry_choice(full, obj, key, value)
+
+
+def _record(target: str, obj: Any, valid: list[str], accepts_any: bool, hints: dict[str, Any]) -> None:
+    """Hand ``quick_check`` what the next run needs to answer unknown keys and wrong choices without importing."""
+    from visiontrain.utils import quick_check
+
+    files = {f for f in (_source_file(obj),) if f}
+    choices = {k: c for k in valid if (c := _closed_choices(hints.get(k))) is not None}
+    registry = {k: c for k in ("accelerator", "strategy", "mode") if k in valid
+                and (c := _registry_choices(obj, k)) is not None}
+    fields = {}
+    for key in valid:
+        annotation = hints.get(key)
+        for option in (annotation, *(_args(annotation) if _is_union(annotation) else ())):
+            if dataclasses.is_dataclass(option):
+                field_hints = typing.get_type_hints(option)
+                fields[key] = (option.__name__, {f.name: _closed_choices(field_hints.get(f.name))
+                                                 for f in dataclasses.fields(option)})
+                files.add(_source_file(option))
+                break
+    quick_check.record(target, valid, accepts_any, choices, registry, fields, {f for f in files if f})
+
+
+def _source_file(obj: Any) -> str | None:
+    try:
+        return inspect.getsourcefile(obj if inspect.isclass(obj) or inspect.isfunction(obj) else type(obj))
+    except TypeError:  # builtins
+        return None
+
+
+def _closed_choices(annotation: Any) -> list | None:
+    """The values of a ``Literal`` (optionally ``| None``): a closed set a quick check can test; else None."""
+    if typing.get_origin(annotation) is Literal:
+        return list(_args(annotation))
+    if _is_union(annotation):
+        members = [a for a in _args(annotation) if a is not type(None)]
+        if members and all(typing.get_origin(a) is Literal for a in members):
+            return [c for a in members for c in _args(a)]
+    return None
 
 
 def _registry_choices(obj: Any, key: str) -> list[str] | None:

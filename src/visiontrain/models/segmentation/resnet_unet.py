@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from visiontrain.errors import ConfigError
-from visiontrain.models.segmentation.encoder_unet import EncoderUNet
+from visiontrain.models.segmentation.encoder_unet import EncoderUNet, HeadResolution, Upsample
 from visiontrain.models.segmentation.unet import Norm
 
 
@@ -23,6 +23,10 @@ class EncoderConfig:
     decoder_channels: list[int] = field(default_factory=lambda: [256, 128, 64, 32])  # one per skip, deep to shallow
     lr_ratio: float = 1.0  # encoder lr = ratio x decoder lr (e.g. 0.1 to fine-tune a pretrained encoder gently)
     norm: Norm = "batch"
+    # "input": the head runs at the input size (the checkpoints of earlier versions, which store no value here);
+    # "skip": at the shallowest skip's resolution, logits upsampled (the shipped configs: see encoder_unet)
+    head_resolution: HeadResolution = "input"
+    upsample: Upsample = "bilinear"  # of decoder features: nearest is cheaper, forward and backward
 
 
 class ResNetUNet(EncoderUNet):
@@ -49,7 +53,8 @@ class ResNetUNet(EncoderUNet):
         ])
         with torch.no_grad():
             chans = [f.shape[1] for f in self._encode(torch.zeros(1, 3, 64, 64))]
-        self._build_decoder(chans, cfg.decoder_channels, cfg.norm, out_channels)
+        self._build_decoder(chans, cfg.decoder_channels, cfg.norm, out_channels, cfg.head_resolution,
+                            cfg.upsample)
 
     def _encode(self, x: torch.Tensor) -> list[torch.Tensor]:
         feats = []

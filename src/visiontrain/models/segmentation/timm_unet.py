@@ -25,7 +25,8 @@ class TimmUNet(EncoderUNet):
             raise ConfigError(f"model.encoder.decoder_channels: {cfg.backbone} has {len(chans) - 1} skips (strides "
                               f"{', '.join(map(str, reversed(strides[:-1])))}), so give {len(chans) - 1} values, got "
                               f"{list(cfg.decoder_channels)}")
-        self._build_decoder(chans, cfg.decoder_channels, cfg.norm, out_channels)
+        self._build_decoder(chans, cfg.decoder_channels, cfg.norm, out_channels, cfg.head_resolution,
+                            cfg.upsample)
 
     def _encode(self, x: torch.Tensor) -> list[torch.Tensor]:
         return list(self.encoder(x))
