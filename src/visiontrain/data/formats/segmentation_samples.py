@@ -22,6 +22,7 @@ class SegmentationSamples:
     mask_names: Sequence[str]  # the file (or annotation) each mask comes from, for error messages
     splits: dict[str, np.ndarray] = field(default_factory=dict)  # predefined split name → indices
     problems: list[str] = field(default_factory=list)  # unusable files found while indexing (one line each)
+    notes: list[str] = field(default_factory=list)  # what the reader assumed or found suspicious (logged once)
 
     def __len__(self) -> int:
         return len(self.images)
