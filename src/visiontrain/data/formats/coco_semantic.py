@@ -27,7 +27,7 @@ def rasterise(coco: CocoFile, img: dict, path: Path, label_of: dict[int, int], c
     source = str(coco.path)
     w, h = positive_int(img.get("width")), positive_int(img.get("height"))
     if w and h:
-        check_size(path, w, h, coco.path.name)
+        check_size(path, w, h, f"{coco.path.name} (image id {img['id']})")
     else:
         w, h = image_size(path)
     mask = np.zeros((h, w), dtype=np.uint8)
