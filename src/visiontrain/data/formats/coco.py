@@ -98,7 +98,7 @@ def _record(path: Path, file: Path, image_id: int, img: dict, anns: list[dict], 
     if w and h:
         check_size(file, w, h, path.name)
     else:
-        if img.get("width") is not None or img.get("height") is not None:
+        if "width" in img or "height" in img:
             assumed["images whose width/height is zero or not a number (sizes read from the image files)"] += 1
         w, h = image_size(file)
     for a in anns:
