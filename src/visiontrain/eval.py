@@ -20,6 +20,7 @@ def evaluate(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
 
     from visiontrain.errors import ConfigError
     from visiontrain.utils.checkpoints import load_module, read_stored_config
+    from visiontrain.utils.family_check import check_checkpoint_fits_data
     from visiontrain.utils.instantiate import instantiate_collection, log_run_config
     from visiontrain.utils.validation import validate_config
 
@@ -31,6 +32,8 @@ def evaluate(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
             raise ConfigError(f"data: {ckpt_path} stores no data config; choose one with data=<name>")
         data_cfg = OmegaConf.create(stored["data"])
         validate_config(OmegaConf.create({"data": data_cfg}))
+
+    check_checkpoint_fits_data(ckpt_path, stored, data_cfg)  # before any data is read
 
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True)

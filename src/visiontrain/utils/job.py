@@ -17,6 +17,7 @@ from visiontrain.utils.ranks import is_rank_zero
 from visiontrain.utils.run_dir import to_float_metrics, write_metrics_json
 from visiontrain.utils.validation import validate_config
 from visiontrain.utils.wandb_setup import choose_wandb_mode, report_and_finish
+from visiontrain.utils.writable import unwritable
 
 log = logging.getLogger("visiontrain")
 
@@ -54,6 +55,10 @@ def run_job(cfg: DictConfig, task: Callable[[DictConfig], TaskResult]) -> float 
     metrics: Mapping[str, Any] = {}
     best: str | None = None
     sweeping = in_multirun()
+    unwritable_dir = unwritable(cfg)
+    if unwritable_dir:  # before any work, and before the failure handler tries to write metrics.json there
+        print(f"error: {unwritable_dir}", file=sys.stderr)
+        raise SystemExit(1)
     try:
         validate_config(cfg)
         if sweeping:
