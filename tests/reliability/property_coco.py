@@ -73,7 +73,7 @@ def mutate(data: dict, name: str, draw, root) -> tuple[str, dict, str, list]:
     d = copy.deepcopy(data)
     expected, policy = objects_in(data), "error"
     anns, images = d["annotations"], d["images"]
-    pick = lambda seq: seq[draw(st.integers(0, len(seq) - 1))]  # noqa: E731
+    pick = lambda seq: seq[draw(st.integers(0, len(seq) - 1))]
     if name == "none":
         return SAME, d, policy, expected
     if name == "shuffle":

@@ -141,7 +141,7 @@ def test_voc_reads_exactly_the_valid_objects_or_names_the_file(objects, mutation
                 f.write("never_copied\n")
             expect = ERROR
         got = outcome(lambda: VocReader(str(root), val=None).load_index(), root)
-        names = lambda index: sorted((r.path.name, index.class_names[int(label)],  # noqa: E731
+        names = lambda index: sorted((r.path.name, index.class_names[int(label)],
                                       tuple(round(float(v), 3) for v in b))
                                      for r in index.records for label, b in zip(r.labels, r.boxes))
         check("voc", expect, got, voc_objects(objects), names)

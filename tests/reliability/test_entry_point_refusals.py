@@ -6,9 +6,9 @@ import collections
 
 import pytest
 import torch
-from helpers import run_cli
 from omegaconf import OmegaConf
 
+from helpers import run_cli
 from visiontrain.errors import ConfigError, WeightsError
 from visiontrain.utils.checkpoints import CONFIG_KEY
 

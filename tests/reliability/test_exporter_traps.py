@@ -1,13 +1,20 @@
 """Datasets as exporters and half-finished copies leave them: each trap that used to be read silently (or crash deep
 inside) is stopped with one line naming the file and the record, repaired and counted, or accepted with a note."""
 
-import json
-from collections import Counter
 
 import numpy as np
 import pytest
-from exporter_corpus import H, W, coco_dict, coco_reader, image, write_coco, write_image_folder, write_mask_folder, \
-    write_voc, write_yolo
+from exporter_corpus import (
+    H,
+    W,
+    coco_dict,
+    coco_reader,
+    write_coco,
+    write_image_folder,
+    write_mask_folder,
+    write_voc,
+    write_yolo,
+)
 
 from visiontrain.errors import DataError
 
@@ -244,7 +251,7 @@ def test_coco_crowd_only_image_trains_and_evaluates_with_masks(tmp_path):
     crowd_only = next(k for k, j in enumerate(train.indices) if dm.index.records[j].iscrowd.any())
     _, target = train[crowd_only]
     assert len(target["boxes"]) == 0 and target["masks"].shape[0] == 0  # crowd regions are not training targets
-    images, targets = next(iter(dm.train_dataloader()))
+    images, _ = next(iter(dm.train_dataloader()))
     assert len(images) == 3
 
 
@@ -414,7 +421,6 @@ def test_mask_values_setting_maps_255_to_the_foreground(tmp_path, caplog):
 
 def test_mask_values_is_a_config_key(tmp_path):
     from helpers import compose_cfg
-
     from visiontrain.utils.validation import validate_config
 
     cfg = compose_cfg(["data=mask_folder", f"data.source.root={tmp_path}", "data.source.mask_values={255: 1}",

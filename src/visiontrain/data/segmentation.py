@@ -14,8 +14,7 @@ from torch.utils.data import Dataset
 
 from visiontrain.data.augment import build_pipeline
 from visiontrain.data.bad_samples import HINT, BadSamples, check_policy, load_or_skip, require_nonempty
-from visiontrain.data.formats.segmentation_samples import (BINARY_255, IGNORE_INDEX, SegmentationSamples,
-                                                            check_sample)
+from visiontrain.data.formats.segmentation_samples import BINARY_255, IGNORE_INDEX, SegmentationSamples, check_sample
 from visiontrain.data.split_loaders import SplitLoaders
 from visiontrain.data.splits import complete_splits
 from visiontrain.errors import DataError

@@ -76,7 +76,7 @@ def to_mask(seg: Any, h: int, w: int, where: str) -> np.ndarray:
         else:
             rles = mask_utils.frPyObjects(seg, h, w)
         return mask_utils.decode(mask_utils.merge(rles)).astype(np.uint8)
-    except Exception as exc:  # pycocotools raises bare Exceptions on strings it cannot parse
+    except Exception as exc:  # noqa: BLE001  (pycocotools raises bare Exceptions on strings it cannot parse)
         raise DataError(f"{where}: segmentation cannot be decoded ({type(exc).__name__}: {exc})") from None
 
 
