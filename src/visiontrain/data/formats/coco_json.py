@@ -195,8 +195,8 @@ def resolve_image(image_dir: Path, file_name: str, notes: Counter) -> Path:
     if "\\" in name:
         candidates.append(("file names with Windows '\\' separators", image_dir.joinpath(*parts)))
     if parts and parts[0] == image_dir.name and len(parts) > 1:
-        candidates.append((f"file names starting with the image folder '{image_dir.name}/' (read relative to "
-                           f"{image_dir.parent})", image_dir.joinpath(*parts[1:])))
+        why = f"file names starting with the image folder '{image_dir.name}/' (read relative to {image_dir.parent})"
+        candidates.append((why, image_dir.joinpath(*parts[1:])))
     if len(parts) > 1:
         candidates.append(("file names with folders that do not exist here (read by their last part)",
                            image_dir / parts[-1]))

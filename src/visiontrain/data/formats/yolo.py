@@ -95,8 +95,8 @@ def _unlabelled(paths: list[Path], split: str, data_yaml: Path) -> list[str]:
                         f"(expected <stem>.txt under labels/ where the image path has images/); without them every "
                         "image would be read as having no objects")
     if missing:
-        return [f"{data_yaml}: {missing} of {len(paths)} '{split}' images have no label file: read as images "
-                "without objects"]
+        return [(f"{data_yaml}: {missing} of {len(paths)} '{split}' images have no label file: read as images "
+                 "without objects")]
     return []
 
 
