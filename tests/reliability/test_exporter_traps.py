@@ -120,7 +120,7 @@ def test_coco_null_iscrowd_and_area_read_as_defaults(tmp_path):
 
 
 @pytest.mark.parametrize("width, height, noted", [("16", "12", False), (16.0, 12.0, False), (0, 0, True),
-                                                  (None, None, True)])
+                                                  (-3, 12, True), (None, None, True)])
 def test_coco_sizes_as_exporters_write_them(tmp_path, width, height, noted):
     data = coco_dict(1)
     data["images"][0].update(width=width, height=height)
