@@ -114,10 +114,10 @@ def require_nonempty(splits: dict, source: Any, bad: BadSamples) -> None:
     for name, idx in splits.items():
         if len(idx) == 0:
             left_out = f" after {len(bad.lines)} bad samples were skipped" if bad.lines else ""
-            raise DataError(f"{_describe(source)}: the '{name}' split has no samples{left_out}")
+            raise DataError(f"{describe_source(source)}: the '{name}' split has no samples{left_out}")
 
 
-def _describe(source: Any) -> str:
+def describe_source(source: Any) -> str:
     for attr in ("root", "data_yaml", "annotation_file"):
         if getattr(source, attr, None) is not None:
             return str(getattr(source, attr))

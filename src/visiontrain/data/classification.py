@@ -13,11 +13,12 @@ import torch
 from torch.utils.data import Dataset
 
 from visiontrain.data.augment import build_pipeline
-from visiontrain.data.bad_samples import BadSamples, load_or_skip, require_nonempty
+from visiontrain.data.bad_samples import BadSamples, describe_source, load_or_skip, require_nonempty
 from visiontrain.data.formats.images import image_size
 from visiontrain.data.formats.labelled_images import LabelledImages
 from visiontrain.data.split_loaders import SplitLoaders
 from visiontrain.data.splits import complete_splits, per_class_subset
+from visiontrain.errors import DataError
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,11 @@ class ClassificationDataModule(SplitLoaders, pl.LightningDataModule):
     def _index(self) -> None:
         if self.images is not None:
             return
-        self.images = check_files(self.source.load_index(), self.bad)
+        images = self.source.load_index()
+        if len(images.class_names) < 2:  # one output that is always right: training would "succeed" at 100 %
+            raise DataError(f"{describe_source(self.source)}: only one class ({', '.join(map(str, images.class_names))});"
+                            " classification needs at least two (for one kind of object, detect it instead)")
+        self.images = check_files(images, self.bad)
         splits = complete_splits(self.images.labels, self.images.splits, self.val_fraction, self.test_fraction,
                                  self.seed)
         if self.train_per_class:

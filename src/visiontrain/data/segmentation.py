@@ -4,6 +4,7 @@ every sample checked before training, seeded splits, Albumentations pipelines ap
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from typing import Any, Literal, Sequence
 
 import numpy as np
@@ -13,7 +14,7 @@ from torch.utils.data import Dataset
 
 from visiontrain.data.augment import build_pipeline
 from visiontrain.data.bad_samples import HINT, BadSamples, check_policy, load_or_skip, require_nonempty
-from visiontrain.data.formats.segmentation_samples import IGNORE_INDEX, SegmentationSamples, check_sample
+from visiontrain.data.formats.segmentation_samples import BINARY_255, IGNORE_INDEX, SegmentationSamples, check_sample
 from visiontrain.data.split_loaders import SplitLoaders
 from visiontrain.data.splits import complete_splits
 from visiontrain.errors import DataError
@@ -87,9 +88,9 @@ class SegmentationDataModule(SplitLoaders, pl.LightningDataModule):
             return
         samples = self.source.load_index()
         problems = list(samples.problems)
-        good = []
+        good, seen = [], Counter()
         for i in range(len(samples)):
-            problem = check_sample(samples, i, self.ignore_index)
+            problem = check_sample(samples, i, self.ignore_index, seen)
             if problem:
                 problems.append(problem)
             else:
@@ -108,6 +109,9 @@ class SegmentationDataModule(SplitLoaders, pl.LightningDataModule):
         require_nonempty(self.splits, self.source, self.bad)
         sizes = ", ".join(f"{k}={len(v)}" for k, v in self.splits.items())
         log.info(f"{type(self.source).__name__}: {len(self.samples.class_names)} classes, {sizes}")
+        if seen[BINARY_255] and getattr(self.source, "mask_values", False) is None:  # a reader that can remap
+            log.warning(f"{seen[BINARY_255]} {BINARY_255}: 255 is read as 'ignore', so these are background only; "
+                        "if 255 is your foreground, set data.source.mask_values={255: 1}")
 
     def _dataset(self, split: str, transform) -> SegmentationDataset:
         self._index()

@@ -29,6 +29,25 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         raise WeightsError(f"{path}: not a readable checkpoint ({type(exc).__name__}: {str(exc).splitlines()[0]})")
 
 
+def check_loadable(path: str | Path) -> None:
+    """What ``fit(ckpt_path=…, weights_only=True)`` will meet, found first as the same one-line refusal
+    ``load_checkpoint`` gives (memory-mapped: the tensors are not read)."""
+    import pickle
+
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"{path}: checkpoint file not found")
+    try:
+        torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except pickle.UnpicklingError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unsafe content"
+        raise WeightsError(f"{path}: refused to load: it holds objects other than tensors and plain data ({first})")
+    except (RuntimeError, EOFError, OSError, ValueError) as exc:
+        raise WeightsError(f"{path}: not a readable checkpoint ({type(exc).__name__}: {str(exc).splitlines()[0]})")
+
+
 def read_stored_config(path: str | Path) -> dict[str, Any]:
     return load_checkpoint(path).get(CONFIG_KEY) or {}
 

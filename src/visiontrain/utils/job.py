@@ -19,6 +19,7 @@ from visiontrain.utils.run_dir import to_float_metrics, write_metrics_json
 from visiontrain.utils.stop_reason import metrics_so_far, stop_signal
 from visiontrain.utils.validation import validate_config
 from visiontrain.utils.wandb_setup import choose_wandb_mode, report_and_finish
+from visiontrain.utils.writable import unwritable
 
 log = logging.getLogger("visiontrain")
 
@@ -56,6 +57,10 @@ def run_job(cfg: DictConfig, task: Callable[[DictConfig], TaskResult]) -> float 
     metrics: Mapping[str, Any] = {}
     best: str | None = None
     sweeping = in_multirun()
+    unwritable_dir = unwritable(cfg)
+    if unwritable_dir:  # before any work, and before the failure handler tries to write metrics.json there
+        print(f"error: {unwritable_dir}", file=sys.stderr)
+        raise SystemExit(1)
     try:
         apply_family_defaults(cfg)  # the model family's metric/mode for null, its datamodule for data it adopts
         quick_check(cfg)  # a typo answered before torch is imported; full validation follows

@@ -63,7 +63,10 @@ def expand_resume_argv(argv: list[str]) -> list[str]:
 def checkpoint_to_resume(cfg: Any) -> str | None:
     """The checkpoint ``fit`` starts from: ``ckpt_path`` if set; else, with ``resume`` set or under Slurm, the
     newest checkpoint in this run dir (a requeued job finds the one it saved before it was stopped)."""
+    from visiontrain.utils.checkpoints import check_loadable
+
     if cfg.get("ckpt_path"):
+        check_loadable(cfg.ckpt_path)  # a refusal as one line here, not a traceback from inside fit
         return str(cfg.ckpt_path)
     mode = cfg.get("resume")
     if mode in (None, False) and "SLURM_JOB_ID" not in os.environ:
@@ -71,6 +74,7 @@ def checkpoint_to_resume(cfg: Any) -> str | None:
     run_dir = Path(cfg.paths.output_dir)
     found = latest_checkpoint(run_dir)
     if found:
+        check_loadable(found)
         log.info(f"Resuming from {found}")
     elif mode not in (None, False, "auto"):
         raise ConfigError(f"resume={mode}: no checkpoint to resume in {run_dir} (expected checkpoints/last.ckpt)")

@@ -6,8 +6,7 @@ when results are written (``to_coco_results``).
 
 from __future__ import annotations
 
-import json
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -15,8 +14,12 @@ from typing import Any, Sequence
 import numpy as np
 
 from visiontrain.data.bad_samples import BadSamples
+from visiontrain.data.formats.class_names import near_duplicates
+from visiontrain.data.formats.coco_json import CocoFile, parse_coco, positive_int, read_json, resolve_image
+from visiontrain.data.formats.coco_segmentation import check_segmentation, to_mask
 from visiontrain.data.formats.detection_records import (DetectionIndex, Record, check_size, image_size, missing_image,
                                                       sanitize_boxes)
+from visiontrain.data.formats.notes import say
 from visiontrain.errors import DataError
 
 
@@ -49,71 +52,63 @@ class CocoReader:
         bad = BadSamples(on_bad_sample)
         names: list[str] | None = None
         cat_ids: list[int] | None = None
+        notes: list[str] = []
         for split, files in self.split_files.items():
-            data = read_json(self.root / files.annotations)
-            n, ids = _categories(data, self.root / files.annotations)
+            path = self.root / files.annotations
+            coco = parse_coco(read_json(path), path)
             if names is None:
-                names, cat_ids = n, ids
-            elif ids != cat_ids:
-                raise DataError(f"{self.root / files.annotations}: categories {ids} differ from the training "
-                                f"file's {cat_ids}")
+                names, cat_ids = coco.names, coco.category_ids
+            elif coco.category_ids != cat_ids:
+                raise DataError(f"{path}: categories {coco.category_ids} differ from the training file's {cat_ids}")
             start = len(records)
-            records += coco_records(data, self.root / files.annotations, self.root / files.images, cat_ids,
-                                    skipped, bad)
+            records += coco_records(coco, self.root / files.images, cat_ids, skipped, bad, notes)
             splits[split] = np.arange(start, len(records))
+            skipped.update(coco.repairs)
+            notes += coco.notes
         skipped.update(bad.counts)
-        return DetectionIndex(names or [], records, splits, cat_ids, skipped, bad.lines)
+        notes += near_duplicates(_objects_per_class(records, names or []), "category")
+        return DetectionIndex(names or [], records, splits, cat_ids, skipped, bad.lines, say(notes))
 
 
-def read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise DataError(f"{path}: COCO annotation file not found") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: not valid JSON ({exc})") from None
+def _objects_per_class(records: list[Record], names: list[str]) -> dict[str, int]:
+    counts = np.bincount(np.concatenate([r.labels for r in records] or [np.zeros(0, np.int64)]),
+                         minlength=len(names))
+    return dict(zip(names, counts.tolist()))
 
 
-def _categories(data: dict, path: Path) -> tuple[list[str], list[int]]:
-    cats = sorted(data.get("categories") or [], key=lambda c: c["id"])
-    if not cats:
-        raise DataError(f"{path}: no 'categories' list")
-    return [str(c["name"]) for c in cats], [int(c["id"]) for c in cats]
-
-
-def coco_records(data: dict, path: Path, image_dir: Path, cat_ids: Sequence[int], skipped: Counter,
-                 bad: BadSamples) -> list[Record]:
+def coco_records(coco: CocoFile, image_dir: Path, cat_ids: Sequence[int], skipped: Counter, bad: BadSamples,
+                 notes: list[str]) -> list[Record]:
     label_of = {cid: i for i, cid in enumerate(cat_ids)}
-    by_image: dict[int, list[dict]] = defaultdict(list)
-    images = {int(img["id"]): img for img in data.get("images", [])}
-    for ann in data.get("annotations", []):
-        if int(ann["image_id"]) not in images:
-            bad.add(f"{path}: annotation {ann.get('id')} refers to unknown image_id {ann['image_id']}",
-                    "annotations without an image skipped")
-            continue
-        by_image[int(ann["image_id"])].append(ann)
+    path = coco.path
+    for ann in coco.unknown_image:
+        bad.add(f"{path}: annotation {ann.get('id')} refers to unknown image_id {ann['image_id']}",
+                "annotations without an image skipped")
     records = []
-    for image_id, img in images.items():
-        file = image_dir / img["file_name"]
+    assumed: Counter = Counter()
+    for img in coco.images:
+        file = resolve_image(image_dir, img["file_name"], assumed)
         if missing_image(file, bad):
             continue
-        rec = bad.guard("images with a bad image file or annotation skipped", _record, path, file, image_id, img,
-                        by_image.get(image_id, []), label_of, skipped)
+        rec = bad.guard("images with a bad image file or annotation skipped", _record, path, file, img["id"], img,
+                        coco.anns_by_image.get(img["id"], []), label_of, skipped, assumed)
         if rec is not None:
             records.append(rec)
+    notes += [f"{path}: {n} {why}" for why, n in sorted(assumed.items())]
     return records
 
 
 def _record(path: Path, file: Path, image_id: int, img: dict, anns: list[dict], label_of: dict[int, int],
-            skipped: Counter) -> Record:
+            skipped: Counter, assumed: Counter) -> Record:
     where = f"{path} (image {file.name}, id {image_id})"
-    if img.get("width") and img.get("height"):
-        w, h = int(img["width"]), int(img["height"])
+    w, h = positive_int(img.get("width")), positive_int(img.get("height"))
+    if w and h:
         check_size(file, w, h, path.name)
     else:
+        if "width" in img or "height" in img:
+            assumed["images whose width/height is zero or not a number (sizes read from the image files)"] += 1
         w, h = image_size(file)
     for a in anns:
-        if int(a["category_id"]) not in label_of:
+        if a["category_id"] not in label_of:
             raise DataError(f"{where}: annotation {a.get('id')} has unknown category_id {a['category_id']} "
                             f"(categories: {list(label_of)})")
         if len(np.asarray(a.get("bbox", []), dtype=object).reshape(-1)) != 4:
@@ -125,37 +120,45 @@ def _record(path: Path, file: Path, image_id: int, img: dict, anns: list[dict], 
     xyxy = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1)
     boxes, keep = sanitize_boxes(xyxy, w, h, where, skipped, [f"annotation {a.get('id')}" for a in anns])
     kept = [a for a, k in zip(anns, keep) if k]
+    segs = [check_segmentation(a.get("segmentation"), h, w, f"{where}: annotation {a.get('id')}", assumed)
+            for a in kept]
     return Record(
         path=file, image_id=image_id, width=w, height=h, boxes=boxes[keep],
-        labels=np.asarray([label_of[int(a["category_id"])] for a in kept], dtype=np.int64),
-        iscrowd=np.asarray([int(a.get("iscrowd", 0)) for a in kept], dtype=np.uint8),
-        area=np.asarray([float(a.get("area", 0.0)) for a in kept], dtype=np.float32),
-        masks=_mask_decoder(kept, h, w, file),
+        labels=np.asarray([label_of[a["category_id"]] for a in kept], dtype=np.int64),
+        iscrowd=np.asarray([_flag(a.get("iscrowd", 0), where, a) for a in kept], dtype=np.uint8),
+        area=np.asarray([_area(a.get("area"), b) for a, b in zip(kept, xywh[keep])], dtype=np.float32),
+        masks=_mask_decoder(segs, h, w, [f"{where}: annotation {a.get('id')}" for a in kept], file),
     )
 
 
-def _mask_decoder(anns: list[dict], h: int, w: int, file: Path):
-    segs = [a.get("segmentation") for a in anns]
+def _flag(value, where: str, ann: dict) -> int:
+    if value in (0, 1, "0", "1", None):  # (True/False compare equal to 1/0)
+        return int(value or 0)
+    raise DataError(f"{where}: annotation {ann.get('id')} has iscrowd {value!r}; expected 0 or 1")
 
+
+def _area(value, xywh: np.ndarray) -> float:
+    """The dataset's own area; the box's when an exporter left it out or wrote something that is not a number."""
+    try:
+        area = float(value)
+    except (TypeError, ValueError):
+        return float(xywh[2] * xywh[3])
+    return area if np.isfinite(area) and area >= 0 else float(xywh[2] * xywh[3])
+
+
+def _mask_decoder(segs: list, h: int, w: int, wheres: list[str], file: Path):
     def decode() -> np.ndarray:
-        if any(not s for s in segs):
+        if any(s is None for s in segs):
             raise DataError(f"{file}: an annotation has no 'segmentation' (instance masks were asked for)")
-        return np.stack([segmentation_to_mask(s, h, w) for s in segs]) if segs else np.zeros((0, h, w), np.uint8)
+        return np.stack([to_mask(s, h, w, at) for s, at in zip(segs, wheres)]) if segs else \
+            np.zeros((0, h, w), np.uint8)
 
     return decode
 
 
 def segmentation_to_mask(seg: Any, h: int, w: int) -> np.ndarray:
     """Polygons, uncompressed RLE or compressed RLE → HxW uint8 {0,1} (pycocotools does the rasterising)."""
-    from pycocotools import mask as mask_utils
-
-    if isinstance(seg, list):  # polygons
-        rle = mask_utils.merge(mask_utils.frPyObjects(seg, h, w))
-    elif isinstance(seg.get("counts"), list):  # uncompressed RLE
-        rle = mask_utils.frPyObjects(seg, h, w)
-    else:
-        rle = seg
-    return mask_utils.decode(rle).astype(np.uint8)
+    return to_mask(check_segmentation(seg, h, w, "segmentation"), h, w, "segmentation")
 
 
 def to_coco_results(image_ids: Sequence[int], predictions: Sequence[dict], category_ids: Sequence[int] | None

@@ -7,40 +7,39 @@ Images without annotations are all background.
 
 from __future__ import annotations
 
-import contextlib
-import io
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
+from visiontrain.data.formats.class_names import near_duplicates
+from visiontrain.data.formats.coco_json import CocoFile, parse_coco, positive_int, read_json, resolve_image
+from visiontrain.data.formats.coco_segmentation import check_segmentation, to_mask
+from visiontrain.data.formats.detection_records import check_size, image_size
+from visiontrain.data.formats.notes import say
 from visiontrain.data.formats.segmentation_samples import IGNORE_INDEX, SegmentationSamples
 from visiontrain.errors import DataError
 
 
-def load_coco(annotation_file: Path):
-    from pycocotools.coco import COCO
-
-    if not annotation_file.is_file():
-        raise DataError(f"{annotation_file}: COCO annotation file not found")
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints progress lines
-            return COCO(str(annotation_file))
-    except (ValueError, KeyError, TypeError, AssertionError) as exc:
-        raise DataError(f"{annotation_file}: not a COCO annotation file ({type(exc).__name__}: {exc})") from None
-
-
-def rasterise(coco, image_id: int, label_of: dict[int, int], source: str, crowd_ignore: bool = True) -> np.ndarray:
-    info = coco.imgs[image_id]
-    mask = np.zeros((int(info["height"]), int(info["width"])), dtype=np.uint8)
-    for ann in coco.imgToAnns.get(image_id, []):
-        try:
-            region = coco.annToMask(ann).astype(bool)
-        except Exception as exc:  # malformed polygon / RLE
-            raise DataError(f"{source}: annotation {ann.get('id')} of image {image_id} cannot be rasterised "
-                            f"({type(exc).__name__})") from None
-        if ann.get("category_id") not in label_of:
-            raise DataError(f"{source}: annotation {ann.get('id')} has unknown category_id {ann.get('category_id')}")
-        mask[region] = IGNORE_INDEX if crowd_ignore and ann.get("iscrowd", 0) else label_of[ann["category_id"]]
+def rasterise(coco: CocoFile, img: dict, path: Path, label_of: dict[int, int], crowd_ignore: bool = True
+              ) -> np.ndarray:
+    """The class mask of one image; sizes in the JSON must be the image's (else every polygon lands wrong)."""
+    source = str(coco.path)
+    w, h = positive_int(img.get("width")), positive_int(img.get("height"))
+    if w and h:
+        check_size(path, w, h, f"{coco.path.name} (image id {img['id']})")
+    else:
+        w, h = image_size(path)
+    mask = np.zeros((h, w), dtype=np.uint8)
+    for ann in coco.anns_by_image.get(img["id"], []):
+        where = f"{source}: annotation {ann.get('id')} of image {img['id']}"
+        if ann["category_id"] not in label_of:
+            raise DataError(f"{source}: annotation {ann.get('id')} has unknown category_id {ann['category_id']}")
+        seg = check_segmentation(ann.get("segmentation"), h, w, where)
+        if seg is None:
+            raise DataError(f"{where} has no 'segmentation' (class masks need polygons or an RLE)")
+        crowd = crowd_ignore and ann.get("iscrowd") in (1, True, "1")
+        mask[to_mask(seg, h, w, where).astype(bool)] = IGNORE_INDEX if crowd else label_of[ann["category_id"]]
     return mask
 
 
@@ -55,24 +54,33 @@ class CocoSemanticReader:
         """Nothing to fetch."""
 
     def load_index(self) -> SegmentationSamples:
-        coco = load_coco(self.annotation_file)
-        cat_ids = sorted(coco.cats)
-        label_of = {cid: i + 1 for i, cid in enumerate(cat_ids)}
-        names = ["background"] + [str(coco.cats[c].get("name", c)) for c in cat_ids]
-        image_ids = sorted(coco.imgs)
-        if not image_ids:
+        coco = parse_coco(read_json(self.annotation_file), self.annotation_file)
+        label_of = {cid: i + 1 for i, cid in enumerate(coco.category_ids)}
+        names = ["background"] + coco.names
+        if not coco.images:
             raise DataError(f"{self.annotation_file}: no images listed")
-        images, ids, problems = [], [], []
-        for image_id in image_ids:
-            path = self.images_dir / coco.imgs[image_id]["file_name"]
+        images, kept, problems = [], [], []
+        problems += [f"{self.annotation_file}: annotation {a.get('id')} refers to unknown image_id {a['image_id']}"
+                     for a in coco.unknown_image]
+        assumed: Counter = Counter()
+        for img in coco.images:
+            path = resolve_image(self.images_dir, img["file_name"], assumed)
             if path.is_file():
                 images.append(path)
-                ids.append(image_id)
+                kept.append(img)
             else:
                 problems.append(f"{path}: image listed in {self.annotation_file.name} not found")
         if not images:
-            raise DataError(f"{self.images_dir}: none of the {len(image_ids)} images of {self.annotation_file} exist")
+            raise DataError(f"{self.images_dir}: none of the {len(coco.images)} images of {self.annotation_file} "
+                            "exist")
+        per_class = Counter(a["category_id"] for anns in coco.anns_by_image.values() for a in anns)
+        notes = coco.notes + [f"{self.annotation_file}: {n} {why}" for why, n in sorted(assumed.items())]
+        notes += near_duplicates({n: per_class[c] for n, c in zip(coco.names, coco.category_ids)}, "category")
+        if coco.repairs:
+            notes.append(f"{self.annotation_file}: repaired while reading: "
+                         + ", ".join(f"{n} {why}" for why, n in sorted(coco.repairs.items())))
         source = str(self.annotation_file)
         return SegmentationSamples(names, images,
-                                   lambda i: rasterise(coco, ids[i], label_of, source, self.crowd_ignore),
-                                   [f"{source} (image id {i})" for i in ids], problems=problems)
+                                   lambda i: rasterise(coco, kept[i], images[i], label_of, self.crowd_ignore),
+                                   [f"{source} (image id {img['id']})" for img in kept], problems=problems,
+                                   notes=say(notes))

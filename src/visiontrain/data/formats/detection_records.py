@@ -19,7 +19,8 @@ from visiontrain.data.formats.images import read_rgb
 
 log = logging.getLogger(__name__)
 # counted in DetectionIndex.skipped next to the images left out, but these keep the image: they repair one box
-REPAIRS = ("boxes clipped to the image", "zero-area boxes dropped")
+REPAIRS = ("boxes clipped to the image", "zero-area boxes dropped", "duplicate image entries dropped",
+           "duplicate annotations dropped")
 
 
 @dataclass
@@ -51,6 +52,7 @@ class DetectionIndex:
     category_ids: list[int] | None = None  # COCO: the dataset's category id of each contiguous label
     skipped: Counter = field(default_factory=Counter)  # reason → count, reported once at the start of training
     problems: list[str] = field(default_factory=list)  # one line per image left out (data.on_bad_sample=skip)
+    notes: list[str] = field(default_factory=list)  # what the reader assumed or found suspicious (logged once)
 
     def __len__(self) -> int:
         return len(self.records)

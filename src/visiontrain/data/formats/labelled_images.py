@@ -18,6 +18,7 @@ class LabelledImages:
     items: Sequence  # file paths, or arrays already in memory
     splits: dict[str, np.ndarray] = field(default_factory=dict)  # predefined split name → indices
     loader: Callable[[int], np.ndarray] | None = None  # overrides items for sources with their own decoding
+    notes: list[str] = field(default_factory=list)  # what the reader assumed or found suspicious (logged once)
 
     def __len__(self) -> int:
         return len(self.labels)

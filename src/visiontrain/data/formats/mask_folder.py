@@ -9,6 +9,7 @@ from typing import Sequence
 
 import numpy as np
 
+from visiontrain.data.formats.image_folder import check_split_names
 from visiontrain.data.formats.images import is_image_file
 from visiontrain.data.formats.segmentation_samples import SegmentationSamples
 from visiontrain.errors import DataError
@@ -40,6 +41,14 @@ def read_mask(path: str | Path) -> np.ndarray:
     return arr.astype(np.uint8) if arr.max(initial=0) < 256 else arr.astype(np.int64)
 
 
+def remap(mask: np.ndarray, values: dict[int, int]) -> np.ndarray:
+    """Pixel values → class ids (values not named stay as they are)."""
+    out = mask.copy()
+    for src, dst in values.items():
+        out[mask == src] = dst
+    return out
+
+
 def read_class_names(root: Path, class_names: Sequence[str] | None) -> list[str]:
     if class_names:
         return list(class_names)
@@ -55,9 +64,11 @@ def read_class_names(root: Path, class_names: Sequence[str] | None) -> list[str]
 
 class MaskFolderReader:
     def __init__(self, root: str, class_names: list[str] | None = None, images_dir: str = "images",
-                 masks_dir: str = "masks") -> None:
+                 masks_dir: str = "masks", mask_values: dict[int, int] | None = None) -> None:
         self.root = Path(root).expanduser()
         self.class_names, self.images_dir, self.masks_dir = class_names, images_dir, masks_dir
+        # pixel value → class id, applied to every mask as read: {255: 1} for binary masks saved as 0/255
+        self.mask_values = {int(k): int(v) for k, v in mask_values.items()} if mask_values else None
 
     def prepare(self) -> None:
         """Nothing to fetch: the user's folders are read as they are."""
@@ -66,6 +77,7 @@ class MaskFolderReader:
         if not self.root.is_dir():
             raise DataError(f"{self.root}: mask folder root does not exist (set data.source.root)")
         names = read_class_names(self.root, self.class_names)
+        check_split_names(self.root)
         split_roots = [self.root / s for s in SPLIT_NAMES if (self.root / s / self.images_dir).is_dir()]
         images: list[Path] = []
         masks: list[Path] = []
@@ -81,8 +93,9 @@ class MaskFolderReader:
             raise DataError(f"{where}: no image with a mask found ({len(problems)} images without masks)")
         if split_roots and "train" not in splits:
             raise DataError(f"{self.root}: split folders {list(splits)} but no train/{self.images_dir}")
-        return SegmentationSamples(names, images, lambda i: read_mask(masks[i]), [str(m) for m in masks], splits,
-                                   problems)
+        values = self.mask_values
+        load = (lambda i: remap(read_mask(masks[i]), values)) if values else (lambda i: read_mask(masks[i]))
+        return SegmentationSamples(names, images, load, [str(m) for m in masks], splits, problems)
 
     def _scan(self, folder: Path, images: list, masks: list, problems: list) -> None:
         image_dir, mask_dir = folder / self.images_dir, folder / self.masks_dir

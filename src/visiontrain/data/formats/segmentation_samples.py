@@ -22,6 +22,7 @@ class SegmentationSamples:
     mask_names: Sequence[str]  # the file (or annotation) each mask comes from, for error messages
     splits: dict[str, np.ndarray] = field(default_factory=dict)  # predefined split name → indices
     problems: list[str] = field(default_factory=list)  # unusable files found while indexing (one line each)
+    notes: list[str] = field(default_factory=list)  # what the reader assumed or found suspicious (logged once)
 
     def __len__(self) -> int:
         return len(self.images)
@@ -45,8 +46,12 @@ def image_size(path: Path) -> tuple[int, int]:
     return h, w
 
 
-def check_sample(samples: SegmentationSamples, i: int, ignore_index: int = IGNORE_INDEX) -> str | None:
-    """One line describing what is wrong with sample ``i`` (size, class ids, unreadable mask), or None."""
+BINARY_255 = "masks contain only 0 and 255"
+
+
+def check_sample(samples: SegmentationSamples, i: int, ignore_index: int = IGNORE_INDEX, seen=None) -> str | None:
+    """One line describing what is wrong with sample ``i`` (size, class ids, unreadable mask), or None.
+    ``seen`` (a Counter) counts masks that are valid but suspicious (``BINARY_255``)."""
     from visiontrain.errors import DataError
 
     try:
@@ -63,4 +68,6 @@ def check_sample(samples: SegmentationSamples, i: int, ignore_index: int = IGNOR
     if bad.size:
         return (f"{name}: class ids {bad[:10].tolist()} outside 0..{len(samples.class_names) - 1} "
                 f"({len(samples.class_names)} classes; {ignore_index} = ignore)")
+    if seen is not None and ignore_index == 255 and ids.tolist() == [0, 255]:  # a binary mask saved as 0/255?
+        seen[BINARY_255] += 1
     return None

@@ -14,8 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from visiontrain.data.bad_samples import BadSamples
+from visiontrain.data.formats.class_names import near_duplicates
 from visiontrain.data.formats.detection_records import (DetectionIndex, Record, check_size, image_size, missing_image,
                                                       sanitize_boxes)
+from visiontrain.data.formats.notes import say
 from visiontrain.errors import DataError
 
 EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
@@ -63,7 +65,9 @@ class VocReader:
                     records.append(rec)
             splits[split] = np.arange(start, len(records))
         skipped.update(bad.counts)
-        return DetectionIndex(names, records, splits, None, skipped, bad.lines)
+        notes = [] if self.class_names else near_duplicates(Counter(
+            o["name"] for p in parsed.values() if p for o in p["objects"]))  # names read from the files: typos
+        return DetectionIndex(names, records, splits, None, skipped, bad.lines, say(notes))
 
     def _image_path(self, image_id: str) -> Path:
         for ext in EXTENSIONS:
@@ -112,6 +116,8 @@ def parse_xml(path: Path) -> dict:
             xmin, ymin, xmax, ymax = [float(bb.findtext(k)) for k in ("xmin", "ymin", "xmax", "ymax")]
         except (TypeError, ValueError):
             raise DataError(f"{path}: <bndbox> needs numeric xmin, ymin, xmax, ymax") from None
+        if not (obj.findtext("name") or "").strip():
+            raise DataError(f"{path}: an <object> has no <name> (it would become a class named '')")
         objects.append({"name": (obj.findtext("name") or "").strip(), "box": [xmin - 1, ymin - 1, xmax, ymax],
                         "difficult": (obj.findtext("difficult") or "0").strip() == "1"})
     return {"file": path, "size": wh, "objects": objects}

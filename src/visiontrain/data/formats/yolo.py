@@ -11,8 +11,10 @@ from pathlib import Path
 import numpy as np
 
 from visiontrain.data.bad_samples import BadSamples
+from visiontrain.data.formats.class_names import near_duplicates
 from visiontrain.data.formats.detection_records import DetectionIndex, Record, image_size, sanitize_boxes
 from visiontrain.data.formats.images import is_image_file
+from visiontrain.data.formats.notes import say
 from visiontrain.errors import DataError
 
 
@@ -47,17 +49,23 @@ class YoloReader:
         splits: dict[str, np.ndarray] = {}
         skipped: Counter = Counter()
         bad = BadSamples(on_bad_sample)
+        notes: list[str] = []
         for split in ("train", "val", "test"):
             if not spec.get(split):
                 continue
             start = len(records)
-            for path in self._images(root, spec[split]):
+            paths = self._images(root, spec[split])
+            notes += _unlabelled(paths, split, self.data_yaml)
+            for path in paths:
                 rec = self._record(path, len(records), len(names), bad, skipped)
                 if rec is not None:
                     records.append(rec)
             splits[split] = np.arange(start, len(records))
         skipped.update(bad.counts)
-        return DetectionIndex(names, records, splits, None, skipped, bad.lines)
+        per_class = np.bincount(np.concatenate([r.labels for r in records] or [np.zeros(0, np.int64)]),
+                                minlength=len(names))
+        notes += near_duplicates(dict(zip(names, per_class.tolist())))
+        return DetectionIndex(names, records, splits, None, skipped, bad.lines, say(notes))
 
     def _images(self, root: Path, entry) -> list[Path]:
         paths: list[Path] = []
@@ -77,6 +85,19 @@ class YoloReader:
             return None
         return bad.guard("images with bad labels skipped", _labelled_record, path, image_id, size, num_classes,
                          skipped)
+
+
+def _unlabelled(paths: list[Path], split: str, data_yaml: Path) -> list[str]:
+    """A split without a single label file is a labels folder that was not copied, not a split of negatives."""
+    missing = sum(not label_path(p).is_file() for p in paths)
+    if paths and missing == len(paths):
+        raise DataError(f"{label_path(paths[0]).parent}: no label file for any of the {len(paths)} '{split}' images "
+                        f"(expected <stem>.txt under labels/ where the image path has images/); without them every "
+                        "image would be read as having no objects")
+    if missing:
+        return [(f"{data_yaml}: {missing} of {len(paths)} '{split}' images have no label file: read as images "
+                 "without objects")]
+    return []
 
 
 def _labelled_record(path: Path, image_id: int, size: tuple[int, int], num_classes: int, skipped: Counter) -> Record:
