@@ -24,6 +24,7 @@ def train(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
     from hydra.utils import instantiate
 
     from visiontrain.callbacks import CheckpointOnInterrupt, ConfigInCheckpoint
+    from visiontrain.callbacks.resume_guard import ResumeGuard
     from visiontrain.utils.instantiate import instantiate_collection, log_run_config
     from visiontrain.utils.resume import checkpoint_to_resume
     from visiontrain.utils.slurm import slurm_plugins
@@ -42,7 +43,9 @@ def train(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
         callbacks = [c for c in callbacks if not isinstance(c, pl.callbacks.LearningRateMonitor)]
     if not cfg.trainer.get("enable_progress_bar", True):  # Lightning refuses a bar callback with the bar off
         callbacks = [c for c in callbacks if not isinstance(c, pl.callbacks.ProgressBar)]
-    callbacks.append(ConfigInCheckpoint(OmegaConf.to_container(cfg, resolve=True)))
+    run_config = OmegaConf.to_container(cfg, resolve=True)
+    callbacks.append(ConfigInCheckpoint(run_config))
+    callbacks.append(ResumeGuard(run_config))  # resume: a longer horizon re-plans the LR schedule
     callbacks.append(CheckpointOnInterrupt(f"{cfg.paths.output_dir}/checkpoints/last.ckpt"))
     plugins = slurm_plugins(cfg)
     trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False,
