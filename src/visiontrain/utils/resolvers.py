@@ -39,9 +39,20 @@ def wandb_group(default: str) -> str:
     return default
 
 
+def run_name(output_dir: str) -> str:
+    """The run's name in every logger, from its run dir: ``<id>`` for ``runs/<id>``, ``<sweep id>-<n>`` for a sweep's
+    job ``multiruns/<sweep id>/<n>``, so that no two runs (sweep jobs of two sweeps included) share one."""
+    path = os.path.normpath(str(output_dir))
+    parent, name = os.path.split(path)
+    if os.path.basename(os.path.dirname(parent)) == "multiruns":
+        return f"{os.path.basename(parent)}-{name}"
+    return name
+
+
 def register_resolvers() -> None:
     # vt_cwd: the directory vt-train was started from, also where ${hydra:runtime.cwd} is not yet known (sweep dirs)
-    resolvers = (("vt_run_id", run_id), ("vt_family", family), ("vt_group", wandb_group), ("vt_cwd", os.getcwd))
+    resolvers = (("vt_run_id", run_id), ("vt_family", family), ("vt_group", wandb_group), ("vt_cwd", os.getcwd),
+                 ("vt_run_name", run_name))
     for name, fn in resolvers:
         if not OmegaConf.has_resolver(name):
             # use_cache: every interpolation of the run id in one config must give the same value
