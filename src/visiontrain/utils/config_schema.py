@@ -41,6 +41,7 @@ class Train(_Common):
     requeue_signal: str | None
     optimized_metric: str | None
     optimized_mode: Literal["min", "max"]
+    sweep_value: Literal["best", "last"]
     on_failure: Literal["continue", "raise"]
     failure_value: float | None
 
