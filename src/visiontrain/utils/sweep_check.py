@@ -31,7 +31,9 @@ def check_sweep_argv(argv: list[str], config_dir: str, config_name: str = "train
     args = argv[1:]
     dry_run = any(a in _DRY_RUN for a in args)
     args = [a for a in args if a not in _DRY_RUN and not a.startswith("sweep_dry_run=")]
-    if not ("-m" in args or "--multirun" in args) or any(a in _SKIP_FLAGS for a in args):
+    sweeping = any(a in ("-m", "--multirun") or a.startswith(("hparams_search=", "hydra.mode=MULTIRUN"))
+                   for a in args)  # an hparams_search config sets hydra.mode=MULTIRUN itself
+    if not sweeping or any(a in _SKIP_FLAGS for a in args):
         return [argv[0], *args]
     overrides, extra_dir = [], None
     it = iter(args)
@@ -167,6 +169,10 @@ def _check_resources(cfg) -> str:
     trainer = cfg.trainer
     devices, nodes = trainer.get("devices", "auto"), trainer.get("num_nodes", 1)
     name = target.rsplit(".", 1)[-1] or "basic"
+    sweeper = cfg.hydra.sweeper
+    if "optuna" in str(sweeper.get("_target_", "")).lower():  # its trials are sampled later: these are checks
+        name = f"{name}; Optuna sweeper, n_trials={sweeper.get('n_trials')} (jobs below: the search space's " \
+               "choices and interval ends, each checked)"
     if "submitit" not in target:
         return f"{name} (local processes); trainer.devices={devices}, trainer.num_nodes={nodes}"
     asked = {k: launcher.get(k) for k in ("nodes", "tasks_per_node", "gpus_per_node") if k in launcher}
