@@ -1,10 +1,12 @@
 import os
+import tempfile
 
 import pytest
 
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_ERROR_REPORTING", "false")
+os.environ.setdefault("VT_CACHE_DIR", tempfile.mkdtemp(prefix="vt-check-cache-"))  # start-up check cache, not ~/.cache
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from torch.utils.data import Dataset
 
 from visiontrain.data.augment import build_pipeline
 from visiontrain.data.bad_samples import HINT, BadSamples, check_policy, load_or_skip, require_nonempty
+from visiontrain.data.check_cache import check_samples
 from visiontrain.data.formats.segmentation_samples import IGNORE_INDEX, SegmentationSamples, check_sample
 from visiontrain.data.split_loaders import SplitLoaders
 from visiontrain.data.splits import complete_splits
@@ -88,8 +89,10 @@ class SegmentationDataModule(SplitLoaders, pl.LightningDataModule):
         samples = self.source.load_index()
         problems = list(samples.problems)
         good = []
-        for i in range(len(samples)):
-            problem = check_sample(samples, i, self.ignore_index)
+        checks = check_samples([(samples.images[i], samples.mask_names[i]) for i in range(len(samples))],
+                               lambda i: check_sample(samples, i, self.ignore_index), "checking masks",
+                               depends_on=(self.ignore_index, len(samples.class_names)))  # cached, with progress
+        for i, problem in enumerate(checks):
             if problem:
                 problems.append(problem)
             else:
