@@ -46,6 +46,8 @@ def test_slurm_resources_must_match_the_trainer_before_submission():
         plan_sweep(["launcher=submitit_slurm", "trainer=ddp_cpu", "hydra.launcher.tasks_per_node=4"], CONFIG_DIR)
     jobs, resources = plan_sweep(["launcher=submitit_slurm", "+trainer.num_nodes=2", "seed=1,2"], CONFIG_DIR)
     assert len(jobs) == 2 and "nodes=2" in resources and "trainer.num_nodes=2" in resources
+    # local processes: Lightning starts the DDP ranks itself, one task per job is right
+    assert "LocalLauncher" in plan_sweep(["launcher=submitit_local", "trainer=ddp_cpu", "seed=1,2"], CONFIG_DIR)[1]
 
 
 def test_not_in_struct_is_one_line_with_did_you_mean(tmp_path):

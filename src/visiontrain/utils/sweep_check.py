@@ -173,7 +173,7 @@ def _check_resources(cfg) -> str:
     if "optuna" in str(sweeper.get("_target_", "")).lower():  # its trials are sampled later: these are checks
         name = f"{name}; Optuna sweeper, n_trials={sweeper.get('n_trials')} (jobs below: the search space's " \
                "choices and interval ends, each checked)"
-    if "submitit" not in target:
+    if "slurm" not in target.lower():  # local processes: Lightning starts the DDP ranks itself
         return f"{name} (local processes); trainer.devices={devices}, trainer.num_nodes={nodes}"
     asked = {k: launcher.get(k) for k in ("nodes", "tasks_per_node", "gpus_per_node") if k in launcher}
     if "nodes" in asked and asked["nodes"] is not None and int(asked["nodes"]) != int(nodes or 1):
