@@ -254,8 +254,14 @@ def run_reporting_config_errors(hydra_main) -> None:
     try:
         hydra_main()
     except Exception as exc:
-        line = None if user_set else struct_error_line(exc) or missing_option_line(exc)
-        if line is None:
+        from hydra.errors import HydraException
+
+        if user_set:
             raise
-        print(f"error: {line}", file=sys.stderr)
+        line = struct_error_line(exc) or missing_option_line(exc)
+        if line is None and getattr(exc, "override", None):  # OverrideParseException
+            line = f"cannot parse override '{exc.override}': {str(exc).strip().splitlines()[0]}"
+        if line is None and not isinstance(exc, HydraException):
+            raise
+        print(f"error: {line}" if line else str(exc), file=sys.stderr)  # other Hydra errors: as Hydra prints them
         raise SystemExit(1) from None
