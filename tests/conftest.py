@@ -6,7 +6,7 @@ import pytest
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_ERROR_REPORTING", "false")
-os.environ.setdefault("VT_CACHE_DIR", tempfile.mkdtemp(prefix="vt_test_cache_"))  # the config-signature record
+os.environ.setdefault("VT_CACHE_DIR", tempfile.mkdtemp(prefix="vt_test_cache_"))  # start-up caches, not ~/.cache
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from visiontrain.utils.config_paths import CONFIG_DIR
 from visiontrain.utils.ddp_sweep import rewrite_argv_for_ddp_rank
 from visiontrain.utils.resolvers import register_resolvers
 from visiontrain.utils.resume import expand_resume_argv
+from visiontrain.utils.sweep_check import check_sweep_argv, run_reporting_config_errors
 from visiontrain.utils.sweep_resolvers import register_sweep_resolvers
 
 register_resolvers()
@@ -24,7 +25,9 @@ def train(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
     from hydra.utils import instantiate
 
     from visiontrain.callbacks import CheckpointOnInterrupt, ConfigInCheckpoint
+    from visiontrain.callbacks.resume_guard import ResumeGuard
     from visiontrain.utils.instantiate import instantiate_collection, log_run_config
+    from visiontrain.utils.job import best_monitored
     from visiontrain.utils.resume import checkpoint_to_resume
     from visiontrain.utils.slurm import slurm_plugins
     from visiontrain.utils.wandb_setup import pin_wandb_run
@@ -42,7 +45,9 @@ def train(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
         callbacks = [c for c in callbacks if not isinstance(c, pl.callbacks.LearningRateMonitor)]
     if not cfg.trainer.get("enable_progress_bar", True):  # Lightning refuses a bar callback with the bar off
         callbacks = [c for c in callbacks if not isinstance(c, pl.callbacks.ProgressBar)]
-    callbacks.append(ConfigInCheckpoint(OmegaConf.to_container(cfg, resolve=True)))
+    run_config = OmegaConf.to_container(cfg, resolve=True)
+    callbacks.append(ConfigInCheckpoint(run_config))
+    callbacks.append(ResumeGuard(run_config))  # resume: a longer horizon re-plans the LR schedule
     callbacks.append(CheckpointOnInterrupt(f"{cfg.paths.output_dir}/checkpoints/last.ckpt"))
     plugins = slurm_plugins(cfg)
     trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False,
@@ -53,6 +58,7 @@ def train(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
     if cfg.get("train", True):
         trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path, weights_only=True)
         metrics.update(trainer.callback_metrics)
+        metrics.update(best_monitored(trainer))  # best/<optimized_metric>: what sweepers get (sweep_value=best)
 
     best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
     if cfg.get("test", True):
@@ -70,8 +76,9 @@ def _hydra_main(cfg: DictConfig) -> float | None:
 
 def main() -> None:
     rewrite_argv_for_ddp_rank()
+    sys.argv = check_sweep_argv(sys.argv, CONFIG_DIR)  # -m: every combination validated before the first job
     sys.argv = expand_resume_argv(sys.argv)
-    _hydra_main()
+    run_reporting_config_errors(_hydra_main)
 
 
 if __name__ == "__main__":

@@ -102,9 +102,9 @@ def test_slurm_requeue_signal_saves_requeues_and_the_restart_resumes(tmp_path):
     out, _ = proc.communicate(timeout=120)
     assert proc.returncode == 143, out[-3000:]
 
-    restarted = subprocess.run([sys.executable, "-m", "visiontrain.train", "logger=csv", *LONG,
-                                "trainer.max_epochs=2"], cwd=tmp_path, env=_env(**slurm, SLURM_RESTART_COUNT="1"),
-                               check=False, capture_output=True, text=True, timeout=400)
+    restarted = subprocess.run([sys.executable, "-m", "visiontrain.train", "logger=csv", *LONG],  # the same command
+                               cwd=tmp_path, env=_env(**slurm, SLURM_RESTART_COUNT="1"),
+                               check=False, capture_output=True, text=True, timeout=900)  # all 30 epochs
     assert restarted.returncode == 0, restarted.stderr[-3000:]
     assert json.loads((run_dir / "metrics.json").read_text())["status"] == "finished"
     assert "Resuming from" in (run_dir / "train.log").read_text()

@@ -14,6 +14,7 @@ from torch.utils.data import Dataset
 
 from visiontrain.data.augment import build_pipeline
 from visiontrain.data.bad_samples import HINT, BadSamples, check_policy, load_or_skip, require_nonempty
+from visiontrain.data.check_cache import check_samples
 from visiontrain.data.formats.segmentation_samples import BINARY_255, IGNORE_INDEX, SegmentationSamples, check_sample
 from visiontrain.data.split_loaders import SplitLoaders
 from visiontrain.data.splits import complete_splits
@@ -89,8 +90,16 @@ class SegmentationDataModule(SplitLoaders, pl.LightningDataModule):
         samples = self.source.load_index()
         problems = list(samples.problems)
         good, seen = [], Counter()
-        for i in range(len(samples)):
-            problem = check_sample(samples, i, self.ignore_index, seen)
+
+        def check(i: int) -> list:  # the problem, and whether the mask looks like a 0/255 binary one (cached too)
+            suspicious = Counter()
+            return [check_sample(samples, i, self.ignore_index, suspicious), bool(suspicious[BINARY_255])]
+
+        checks = check_samples([(samples.images[i], samples.mask_names[i]) for i in range(len(samples))], check,
+                               "checking masks", depends_on=(self.ignore_index, len(samples.class_names),
+                                                             repr(getattr(self.source, "mask_values", None)), 2))
+        for i, (problem, binary) in enumerate(checks):  # cached by the files' sizes and mtimes, with progress
+            seen[BINARY_255] += binary
             if problem:
                 problems.append(problem)
             else:

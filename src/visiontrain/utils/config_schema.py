@@ -42,6 +42,7 @@ class Train(_Common):
     requeue_signal: str | None
     optimized_metric: str | None
     optimized_mode: Literal["min", "max"] | None  # null: the model family's (visiontrain.families)
+    sweep_value: Literal["best", "last"]
     on_failure: Literal["continue", "raise"]
     failure_value: float | None
 

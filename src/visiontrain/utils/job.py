@@ -49,6 +49,22 @@ def failure_value(cfg: DictConfig) -> float:
     return -1.0e9 if cfg.get("optimized_mode", "max") == "max" else 1.0e9
 
 
+def best_monitored(trainer: Any) -> dict[str, float]:
+    """``{"best/<metric>": score}`` from the checkpoint callback that monitors a metric, if it has a score."""
+    ckpt = getattr(trainer, "checkpoint_callback", None)
+    score = getattr(ckpt, "best_model_score", None)
+    return {f"best/{ckpt.monitor}": float(score)} if ckpt is not None and ckpt.monitor and score is not None else {}
+
+
+def sweep_value(cfg: DictConfig, metrics: Mapping[str, float]) -> float | None:
+    """What a sweeper gets: ``optimized_metric`` at its best epoch (``sweep_value=best``, from the checkpoint
+    callback monitoring it) or at the last one (``sweep_value=last``)."""
+    name = str(cfg.get("optimized_metric"))
+    if cfg.get("sweep_value", "best") == "best" and f"best/{name}" in metrics:
+        return metrics[f"best/{name}"]
+    return metrics.get(name)
+
+
 def run_job(cfg: DictConfig, task: Callable[[DictConfig], TaskResult]) -> float | None:
     """Run ``task(cfg)`` and honour the run-directory contract. Returns ``cfg.optimized_metric`` for sweepers;
     in a sweep a failed job reports ``failure_value`` and the sweep goes on, unless ``on_failure=raise``."""
@@ -72,7 +88,7 @@ def run_job(cfg: DictConfig, task: Callable[[DictConfig], TaskResult]) -> float 
         if is_rank_zero():
             log.info(f"Run directory: {run_dir}")
         metrics, best = task(cfg)
-        value = to_float_metrics(metrics).get(str(cfg.get("optimized_metric")))
+        value = sweep_value(cfg, to_float_metrics(metrics))
         if sweeping and value is not None and not math.isfinite(value):
             raise FloatingPointError(f"{cfg.optimized_metric} is {value}")
     except BaseException as exc:  # KeyboardInterrupt and SystemExit too: a failed run still gets its metrics.json

@@ -6,13 +6,14 @@ from datetime import datetime
 from omegaconf import OmegaConf
 
 
-def run_id() -> str:
-    """Slurm job id when running under Slurm (a requeued job finds its own run dir again), else a timestamp with
-    microseconds so that two runs started in the same second get different directories."""
-    job = os.environ.get("SLURM_JOB_ID")
-    if job:
-        task = os.environ.get("SLURM_ARRAY_TASK_ID")
-        return f"slurm-{job}" + (f"_{task}" if task else "")
+def run_id(runs_dir: str | None = None) -> str:
+    """Under Slurm ``slurm-<job>[-<n>]`` (one per command of the job; a requeued job finds its own again, see
+    utils/slurm_run_dir.py), else a timestamp with microseconds so that two runs started in the same second get
+    different directories."""
+    if os.environ.get("SLURM_JOB_ID"):
+        from visiontrain.utils.slurm_run_dir import slurm_base_id, slurm_run_id
+
+        return slurm_run_id(runs_dir) if runs_dir else slurm_base_id(os.environ)
     return datetime.now().strftime("%Y-%m-%d_%H-%M-%S_%f")
 
 
@@ -38,12 +39,22 @@ def wandb_group(default: str) -> str:
     return default
 
 
+def run_name(output_dir: str) -> str:
+    """The run's name in every logger, from its run dir: ``<id>`` for ``runs/<id>``, ``<sweep id>-<n>`` for a sweep's
+    job ``multiruns/<sweep id>/<n>``, so that no two runs (sweep jobs of two sweeps included) share one."""
+    path = os.path.normpath(str(output_dir))
+    parent, name = os.path.split(path)
+    if os.path.basename(os.path.dirname(parent)) == "multiruns":
+        return f"{os.path.basename(parent)}-{name}"
+    return name
+
+
 def register_resolvers() -> None:
     from visiontrain.families.config import default_metric, default_mode  # imports models only when resolved
 
     # vt_cwd: the directory vt-train was started from, also where ${hydra:runtime.cwd} is not yet known (sweep dirs)
     resolvers = (("vt_run_id", run_id), ("vt_family", family), ("vt_group", wandb_group), ("vt_cwd", os.getcwd),
-                 ("vt_family_metric", default_metric), ("vt_family_mode", default_mode))
+                 ("vt_family_metric", default_metric), ("vt_family_mode", default_mode), ("vt_run_name", run_name))
     for name, fn in resolvers:
         if not OmegaConf.has_resolver(name):
             # use_cache: every interpolation of the run id in one config must give the same value

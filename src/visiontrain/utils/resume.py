@@ -4,8 +4,9 @@
     vt-train resume=auto hydra.run.dir=<run dir>       # the same, spelled with Hydra's run dir
     vt-train resume=<run dir> trainer.max_epochs=20    # later overrides win over the stored ones
 
-Under Slurm the run dir is named after the job id, so a requeued job lands in the same dir and resumes from the
-newest checkpoint there without being told.
+Under Slurm each command of a job gets its own run dir (utils/slurm_run_dir.py); after a requeue
+(``SLURM_RESTART_COUNT`` > 0) it gets the same one again and resumes from the newest checkpoint there without being
+told.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from visiontrain.errors import ConfigError
+from visiontrain.utils.ddp_sweep import started_for_sweep_job
+from visiontrain.utils.slurm_run_dir import is_requeued
 
 log = logging.getLogger("visiontrain")
 
@@ -61,18 +64,22 @@ def expand_resume_argv(argv: list[str]) -> list[str]:
 
 
 def checkpoint_to_resume(cfg: Any) -> str | None:
-    """The checkpoint ``fit`` starts from: ``ckpt_path`` if set; else, with ``resume`` set or under Slurm, the
-    newest checkpoint in this run dir (a requeued job finds the one it saved before it was stopped)."""
+    """The checkpoint ``fit`` starts from: ``ckpt_path`` if set; else, with ``resume`` set or in a requeued Slurm
+    job, the newest checkpoint in this run dir (a requeued job finds the one it saved before it was stopped).
+    A new run never starts in a directory that holds another run's checkpoints."""
     from visiontrain.utils.checkpoints import check_loadable
 
     if cfg.get("ckpt_path"):
         check_loadable(cfg.ckpt_path)  # a refusal as one line here, not a traceback from inside fit
         return str(cfg.ckpt_path)
     mode = cfg.get("resume")
-    if mode in (None, False) and "SLURM_JOB_ID" not in os.environ:
-        return None
     run_dir = Path(cfg.paths.output_dir)
     found = latest_checkpoint(run_dir)
+    if mode in (None, False) and not is_requeued(os.environ):
+        if found and not started_for_sweep_job():
+            raise ConfigError(f"hydra.run.dir: {run_dir} already holds another run ({Path(found).name}); "
+                              "resume=auto continues it, or leave hydra.run.dir unset for a new run dir")
+        return None
     if found:
         check_loadable(found)
         log.info(f"Resuming from {found}")
