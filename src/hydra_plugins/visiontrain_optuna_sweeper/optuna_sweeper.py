@@ -1,9 +1,8 @@
 """``hydra/sweeper: vt_optuna``: Optuna ≥ 4 search with pruning through ``vt-train -m``.
 
 Kept import-light: Hydra imports every module of ``hydra_plugins`` at start-up, so Optuna loads only when a sweep
-runs."""
-
-from __future__ import annotations
+runs. No ``from __future__ import annotations``: Hydra execs this module outside sys.modules, where
+dataclasses cannot resolve string annotations."""
 
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional

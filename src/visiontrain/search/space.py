@@ -1,5 +1,6 @@
-"""Hydra sweep syntax → Optuna distributions (``interval``, ``tag(log, interval)``, ``range``, ``choice``); a plain
-value is a fixed override passed to every trial."""
+"""Hydra sweep syntax → Optuna distributions: ``interval(a, b)`` (float), ``tag(log, interval(a, b))``,
+``tag(int, interval(a, b))`` / ``tag(int, log, …)`` (integers), ``range(start, stop, step)``, ``choice(…)``. A plain value
+is a fixed override passed to every trial."""
 
 from __future__ import annotations
 
@@ -36,8 +37,8 @@ def _distribution(override: Any, key: str) -> Any:
         return CategoricalDistribution(list(override.sweep_iterator(transformer=Transformer.encode)))
     if override.is_interval_sweep():
         log = "log" in value.tags
-        if isinstance(value.start, int) and isinstance(value.end, int):
-            return IntDistribution(value.start, value.end, log=log)
+        if "int" in value.tags:  # Hydra parses interval bounds as floats
+            return IntDistribution(int(value.start), int(value.end), log=log)
         return FloatDistribution(float(value.start), float(value.end), log=log)
     raise ConfigError(f"hydra.sweeper.params.{key}: {override.input_line!r} is not a search space "
                       "Optuna can sample (use choice, range, interval or tag(log, interval))")

@@ -51,7 +51,7 @@ class TrialRef:
     number: int
 
     def job_overrides(self) -> list[str]:
-        return [f"hydra.job.env_set.{name}={_quote(value)}" for name, value in
+        return [f"++hydra.job.env_set.{name}={_quote(value)}" for name, value in
                 ((STORAGE_ENV, self.storage), (STUDY_ENV, self.study_name), (TRIAL_ENV, str(self.number)))]
 
     @classmethod
