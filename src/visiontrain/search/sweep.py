@@ -86,7 +86,7 @@ class OptunaSearch:
                 state, value, why = trial_outcome(job_return)
                 study.tell(trial, value, state=state, skip_if_finished=True)
                 if state != optuna.trial.TrialState.COMPLETE:
-                    log.info(f"Trial {trial.number}: {why}" if why == "pruned" else f"Trial {trial.number}: failed ({why})")
+                    log.info(f"Trial {trial.number}: " + (why if why == "pruned" else f"failed ({why})"))
             job_idx += len(returns)
         self._write_results(study, sweep_dir)
         return study
