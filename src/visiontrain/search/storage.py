@@ -6,6 +6,7 @@ SQLite's locks are not)."""
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,8 +30,10 @@ def normalize_storage(storage: str | None) -> str | None:
     return str(path)
 
 
+@functools.lru_cache(maxsize=8)
 def open_storage(storage: str | None) -> Any:
-    """An Optuna storage object for ``storage`` (None: in memory, this process only)."""
+    """An Optuna storage object for ``storage`` (None: in memory, this process only). Cached: opening an RDB
+    storage checks its schema (~1 s), and with the basic launcher every job runs in the sweeper's process."""
     if storage is None:
         return None
     import optuna
