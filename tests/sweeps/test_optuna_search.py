@@ -191,3 +191,37 @@ def test_optuna_dashboard_opens_the_stored_study(tmp_path, kind):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+# A pruner that stops every trial after its first epoch (val/acc < 2 always): the outcome does not depend on luck.
+ALWAYS_PRUNE = ["pruner=none", "hydra.sweeper.pruner._target_=optuna.pruners.ThresholdPruner",
+                "+hydra.sweeper.pruner.lower=2.0", "hydra.sweeper.n_trials=2"]
+
+
+def _assert_pruned_after_one_epoch(tmp_path):
+    import torch
+
+    trials = _study(tmp_path).trials
+    assert [t.state for t in trials] == [TrialState.PRUNED] * 2, [t.state for t in trials]
+    assert all(list(t.intermediate_values) == [0] for t in trials)
+    (sweep,) = (tmp_path / "outputs" / "quickstart" / "multiruns").iterdir()
+    for job in ("0", "1"):
+        assert json.loads((sweep / job / "metrics.json").read_text())["status"] == "pruned"
+        last = torch.load(sweep / job / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+        assert last["epoch"] == 0  # every rank stopped after epoch 0 (a rank that went on would hang the others)
+
+
+@pytest.mark.slow
+def test_ddp_trials_are_pruned_by_rank_zero_and_every_rank_stops(tmp_path):
+    proc = run_cli("train", [*SEARCH, *ALWAYS_PRUNE, "trainer=ddp_cpu"], cwd=tmp_path, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    _assert_pruned_after_one_epoch(tmp_path)
+
+
+@pytest.mark.slow
+def test_submitit_trials_reach_their_trial_through_storage(tmp_path):
+    pytest.importorskip("hydra_plugins.hydra_submitit_launcher")
+    proc = run_cli("train", [*SEARCH, *ALWAYS_PRUNE, "launcher=submitit_local", "hydra.sweeper.n_jobs=2"],
+                   cwd=tmp_path, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    _assert_pruned_after_one_epoch(tmp_path)
