@@ -3,6 +3,7 @@
 # pyproject.toml) into a new venv, check it, and run the fast tests. Not run by CI (see docs/dependencies.md).
 #   scripts/lowest_deps.sh              # torch/torchvision at their floors too (torch 2.4 from PyPI: ~2 GB + CUDA)
 #   KEEP_TORCH=1 scripts/lowest_deps.sh # every other floor, with the torch already installable here
+#   PYTEST_ARGS="tests/sweeps" scripts/lowest_deps.sh   # only some tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-/tmp/vt-lowest}
@@ -24,5 +25,6 @@ start=$(date +%s)
 "$VENV/bin/pip" install -q -c "$VENV/lowest.txt" -e ".[test]"
 "$VENV/bin/pip" check
 echo "install: $(( $(date +%s) - start )) s"
-NO_ALBUMENTATIONS_UPDATE=1 WANDB_MODE=offline "$VENV/bin/python" -m pytest -q -x
+NO_ALBUMENTATIONS_UPDATE=1 WANDB_MODE=offline # shellcheck disable=SC2086  # PYTEST_ARGS: several words
+"$VENV/bin/python" -m pytest -q -x ${PYTEST_ARGS:-}
 echo "install + fast tests: $(( $(date +%s) - start )) s"

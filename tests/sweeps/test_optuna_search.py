@@ -32,8 +32,8 @@ SEARCH = ["hparams_search=classifier_optuna", "logger=none", f"trainer.max_epoch
           f"trainer.limit_train_batches={TRAIN_BATCHES}", "trainer.limit_val_batches=1", "test=false",
           "trainer.num_sanity_val_steps=0", "trainer.enable_progress_bar=false", "callbacks.rich_progress_bar=null",
           "callbacks.early_stopping=null", "data.batch_size=32", "model.optimizer.lr=tag(log, interval(0.0003, 30.0))",
-          "hydra.sweeper.sampler.seed=0", "hydra.sweeper.sampler.n_startup_trials=4",
-          "hydra.sweeper.pruner.n_startup_trials=2", "hydra.sweeper.pruner.n_warmup_steps=0"]
+          "hydra.sweeper.sampler.seed=0", "hydra.sweeper.sampler.n_startup_trials=4"]
+MEDIAN = ["hydra.sweeper.pruner.n_startup_trials=2", "hydra.sweeper.pruner.n_warmup_steps=0"]
 
 
 def _study(tmp_path):
@@ -42,7 +42,7 @@ def _study(tmp_path):
 
 
 def test_classifier_search_prunes_bad_trials_and_continues_from_storage(tmp_path):
-    proc = run_cli("train", [*SEARCH, "hydra.sweeper.n_trials=6"], cwd=tmp_path, timeout=900)
+    proc = run_cli("train", [*SEARCH, *MEDIAN, "hydra.sweeper.n_trials=6"], cwd=tmp_path, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     first = _study(tmp_path).trials
     assert [t.number for t in first] == list(range(6))
@@ -65,8 +65,8 @@ def test_classifier_search_prunes_bad_trials_and_continues_from_storage(tmp_path
     saved = sum(MAX_EPOCHS - 1 - max(t.intermediate_values) for t in pruned)
     print(f"\npruned {len(pruned)}/6 trials: {saved} epochs ({saved * TRAIN_BATCHES} steps) not trained")
 
-    proc = run_cli("train", [*SEARCH, "hydra.sweeper.n_trials=2", "hydra.sweeper.sampler.seed=1"], cwd=tmp_path,
-                   timeout=600)
+    proc = run_cli("train", [*SEARCH, *MEDIAN, "hydra.sweeper.n_trials=2", "hydra.sweeper.sampler.seed=1"],
+                   cwd=tmp_path, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     trials = _study(tmp_path).trials
     assert [t.number for t in trials] == list(range(8))
@@ -157,6 +157,19 @@ def test_search_space_syntax_becomes_optuna_distributions():
     assert space["bs"] == CategoricalDistribution([32, 64])
     assert space["n"] == IntDistribution(1, 64, log=True)
     assert fixed == {"seed": "3"}
+
+
+def test_the_sweeper_plugin_ships_as_part_of_the_hydra_plugins_namespace():
+    import tomllib
+
+    from hydra.core.plugins import Plugins
+
+    repo = Path(__file__).resolve().parents[2]
+    packages = tomllib.loads((repo / "pyproject.toml").read_text())["tool"]["hatch"]["build"]["targets"]["wheel"]
+    assert "src/hydra_plugins" in packages["packages"]  # in the wheel, not only in an editable install
+    assert not (repo / "src" / "hydra_plugins" / "__init__.py").exists()  # a namespace shared with other plugins
+    name = "hydra_plugins.visiontrain_optuna_sweeper.optuna_sweeper.OptunaSweeper"
+    assert name in Plugins.instance().class_name_to_class
 
 
 def _free_port():
