@@ -238,3 +238,14 @@ def test_submitit_trials_reach_their_trial_through_storage(tmp_path):
                    cwd=tmp_path, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     _assert_pruned_after_one_epoch(tmp_path)
+
+
+def test_a_ddp_rank_of_a_search_job_runs_that_job_not_a_second_search(monkeypatch):
+    from visiontrain.utils.ddp_sweep import ENV_VAR, rewrite_argv_for_ddp_rank
+
+    monkeypatch.setenv(ENV_VAR, json.dumps(["hparams_search=classifier_optuna", "model.optimizer.lr=0.01"]))
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    monkeypatch.setattr(sys, "argv", ["vt-train", "hparams_search=classifier_optuna", "model.optimizer.lr=tag(…)"])
+    rewrite_argv_for_ddp_rank()
+    assert "model.optimizer.lr=0.01" in sys.argv and "model.optimizer.lr=tag(…)" not in sys.argv
+    assert "hydra.mode=RUN" in sys.argv  # hparams_search sets MULTIRUN: the rank would run the sweeper itself
