@@ -83,7 +83,6 @@ HYDRA_CASES = [
 
 @pytest.mark.parametrize(("group", "overrides", "key"), HYDRA_CASES, ids=[c[1][-1] for c in HYDRA_CASES])
 def test_hydra_structured_groups_reject_wrong_types_at_composition(tmp_path, group, overrides, key):
-    pytest.importorskip("hydra_plugins.hydra_optuna_sweeper")
     with pytest.raises(HydraException) as err:
         compose_cfg(overrides, tmp_path)
     assert key in str(err.value)
@@ -95,6 +94,11 @@ PLUGIN_CASES = [
      "hydra.launcher.partitionn: unknown key for SlurmQueueConf. Did you mean 'partition'?"),
     ("hparams_search", ["hparams_search=classifier_optuna", "+hydra.sweeper.n_trialz=3"],
      "hydra.sweeper.n_trialz: unknown key for OptunaSweeperConf. Did you mean 'n_trials'?"),
+    ("hparams_search", ["hparams_search=classifier_optuna", "+hydra.sweeper.prunner=null"],
+     "hydra.sweeper.prunner: unknown key for OptunaSweeperConf. Did you mean 'pruner'?"),
+    ("pruner", ["hparams_search=classifier_optuna", "pruner=hyperband", "+hydra.sweeper.pruner.reduction=2"],
+     "hydra.sweeper.pruner.reduction: unknown key for optuna.pruners.HyperbandPruner. Did you mean "
+     "'reduction_factor'?"),
     ("hparams_search", ["hparams_search=classifier_optuna", "hydra.sweeper.direction=sideways"],
      "hydra.sweeper.direction: 'sideways' is not a valid choice; valid choices: minimize, maximize"),
 ]
@@ -102,7 +106,6 @@ PLUGIN_CASES = [
 
 @pytest.mark.parametrize(("group", "overrides", "expected"), PLUGIN_CASES, ids=[c[1][-1] for c in PLUGIN_CASES])
 def test_launcher_and_sweeper_keys_are_checked_against_the_plugin_schema(tmp_path, group, overrides, expected):
-    pytest.importorskip("hydra_plugins.hydra_optuna_sweeper")
     cfg = compose_cfg(overrides, tmp_path)
     with pytest.raises(ConfigError) as err:
         validate_config(cfg)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from helpers import compose_cfg
@@ -115,8 +116,26 @@ def test_optuna_configs_compose_with_sqlite_storage_under_outputs(tmp_path, name
     register_sweep_resolvers()
     cfg = compose_cfg([f"experiment={experiment}", f"hparams_search={name}"], tmp_path)
     sweeper = OmegaConf.to_container(cfg.hydra.sweeper, resolve=True)
-    assert sweeper["_target_"].endswith("OptunaSweeper")
+    assert sweeper["_target_"] == "hydra_plugins.visiontrain_optuna_sweeper.optuna_sweeper.OptunaSweeper"
     assert sweeper["storage"].startswith(f"sqlite:///{tmp_path}/outputs/")
     assert sweeper["direction"] in ("maximize", "minimize") and sweeper["params"]
     for key in sweeper["params"]:
         assert OmegaConf.select(cfg, key) is not None, key  # every searched key exists in the composed config
+    pruner = instantiate(sweeper["pruner"])
+    if name == "style_optuna":  # nothing logged is a quality score: no pruning, no reporting
+        assert type(pruner).__name__ == "NopPruner" and "optuna_pruning" not in cfg.callbacks
+    else:  # the jobs' callback prunes with the sweeper's own pruner
+        callback = instantiate(cfg.callbacks.optuna_pruning)
+        assert type(callback.pruner) is type(pruner) and callback.monitor == cfg.optimized_metric
+        assert callback.ref is None  # outside a search job: no trial, nothing reported
+
+
+@pytest.mark.parametrize("pruner,cls", [("successive_halving", "SuccessiveHalvingPruner"),
+                                        ("hyperband", "HyperbandPruner"), ("none", "NopPruner")])
+def test_optuna_pruner_and_journal_storage_are_config_choices(tmp_path, pruner, cls):
+    pytest.importorskip("optuna")
+    cfg = compose_cfg(["hparams_search=unet_optuna", "experiment=seg_shapes_unet", f"pruner={pruner}",
+                       "hydra.sweeper.storage=/shared/me/s.journal"], tmp_path)
+    assert type(instantiate(cfg.callbacks.optuna_pruning).pruner).__name__ == cls
+    assert "n_warmup_steps" not in cfg.hydra.sweeper.pruner  # the median's settings do not leak into the others
+    assert cfg.hydra.sweeper.storage == "/shared/me/s.journal"

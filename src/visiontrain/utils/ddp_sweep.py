@@ -39,7 +39,9 @@ def rewrite_argv_for_ddp_rank() -> None:
     rank = int(os.environ.get("LOCAL_RANK", "0") or 0)
     if not args or rank == 0:
         return
-    sys.argv = [sys.argv[0], *json.loads(args), "hydra.output_subdir=null", f"hydra.job.name=train_ddp_process_{rank}"]
+    # hydra.mode=RUN: an hparams_search config sets MULTIRUN, which would start a second search in this rank
+    sys.argv = [sys.argv[0], *json.loads(args), "hydra.mode=RUN", "hydra.output_subdir=null",
+                f"hydra.job.name=train_ddp_process_{rank}"]
 
 
 def started_for_sweep_job() -> bool:

@@ -113,8 +113,12 @@ def run_job(cfg: DictConfig, task: Callable[[DictConfig], TaskResult]) -> float 
             print(f"error: {message}", file=sys.stderr)
             raise SystemExit(1) from None
         raise
+    from visiontrain.callbacks.optuna_pruning import take_pruned_epoch  # (Lightning: loaded by the task by now)
+
+    pruned_at = take_pruned_epoch()  # a search's pruner stopped it early: the sweeper reads this status
     if is_rank_zero():
-        path = write_metrics_json(run_dir, "finished", metrics, best, time.monotonic() - start)
+        path = write_metrics_json(run_dir, "finished" if pruned_at is None else "pruned", metrics, best,
+                                  time.monotonic() - start)
         shown = ", ".join(f"{k}={v:.4f}" for k, v in to_float_metrics(metrics).items() if "/" in k)
         log.info(f"Metrics: {shown}")
         log.info(f"Run directory: {run_dir} (metrics in {path.name})")

@@ -102,6 +102,10 @@ def _check_hydra_plugins(cfg: DictConfig) -> None:
                 raise ConfigError(_unknown_key(f"hydra.{group}.{key}", key, fields, schema.__name__))
         if group == "sweeper" and "direction" in node:
             _check_direction(node)
+        for key in ("sampler", "pruner") if group == "sweeper" else ():  # Optuna classes (vt_optuna sweeper)
+            child = node.get(key) if key in fields else None
+            if isinstance(child, DictConfig) and not child._is_none() and "_target_" in child:
+                _check_target(child, f"hydra.{group}.{key}")
 
 
 def _check_direction(node: DictConfig) -> None:
