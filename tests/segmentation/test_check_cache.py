@@ -19,9 +19,9 @@ def counted(monkeypatch, tmp_path):
     calls = []
     original = segmentation_samples.check_sample
 
-    def check(samples, i, ignore_index=255):
+    def check(samples, i, ignore_index=255, seen=None):
         calls.append(samples.mask_names[i])
-        return original(samples, i, ignore_index)
+        return original(samples, i, ignore_index, seen)
 
     monkeypatch.setattr("visiontrain.data.segmentation.check_sample", check)
     return calls

@@ -41,7 +41,9 @@ class Family:
         return list(dict.fromkeys(out))
 
     def logs(self, metric: str) -> bool:
-        """Whether ``metric`` is one of its names (Lightning's ``_step`` / ``_epoch`` twins of a name count)."""
+        """Whether ``metric`` is one of its names (Lightning's ``_step`` / ``_epoch`` twins of a name count, and so
+        does ``best/<name>``: the best value of the monitored metric that run_job adds to metrics.json)."""
+        metric = metric.removeprefix("best/")
         names = {metric, metric.removesuffix("_step"), metric.removesuffix("_epoch")}
         return any(fnmatch.fnmatchcase(n, pattern) for n in names for pattern in self.logged())
 
