@@ -24,6 +24,12 @@ def test_quickstart_writes_metrics_json_contract(tmp_path, data_dir):
     assert record["best_model_path"].startswith(str(tmp_path / "run" / "checkpoints"))
     assert (tmp_path / "run" / "checkpoints" / "last.ckpt").is_file()
     assert value == pytest.approx(record["metrics"]["val/acc"])
+    # the family's default, resolved: the saved config holds only its interpolation, and vt-compare reads this
+    assert (record["optimized_metric"], record["optimized_mode"]) == ("val/acc", "max")
+    from visiontrain.runs import read_run
+
+    run = read_run(tmp_path / "run")
+    assert (run.optimized_metric, run.optimized_mode) == ("val/acc", "max")
 
 
 def test_bf16_mixed_precision_trains_on_cpu(tmp_path, data_dir):

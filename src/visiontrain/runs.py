@@ -71,8 +71,9 @@ def read_run(path: Path) -> Run:
             key, _, value = str(item).partition("=")
             run.overrides[key.lstrip("+~")] = value
     config = _yaml(path / ".hydra" / "config.yaml", yaml)  # unresolved: interpolations stay strings
-    run.optimized_metric = _text(config.get("optimized_metric"))
-    run.optimized_mode = _text(config.get("optimized_mode"))
+    recorded = record if metrics_file.is_file() else {}
+    run.optimized_metric = _text(config.get("optimized_metric")) or _text(recorded.get("optimized_metric"))
+    run.optimized_mode = _text(config.get("optimized_mode")) or _text(recorded.get("optimized_mode"))
     run.task = _text(config.get("task_name")) or "?"
     run.seed = _text(run.overrides.get("seed", config.get("seed")))
     target = str((config.get("model") or {}).get("_target_", "")) if isinstance(config.get("model"), dict) else ""

@@ -99,7 +99,7 @@ def run_job(cfg: DictConfig, task: Callable[[DictConfig], TaskResult]) -> float 
             user_error or exc)
         if is_rank_zero():
             write_metrics_json(run_dir, "interrupted" if interrupted else "failed", metrics or metrics_so_far(exc),
-                               best, time.monotonic() - start, error=message)
+                               best, time.monotonic() - start, error=message, optimized=_optimized(cfg))
         _finish_wandb()
         if sweeping:
             end_process_group()
@@ -118,7 +118,7 @@ def run_job(cfg: DictConfig, task: Callable[[DictConfig], TaskResult]) -> float 
     pruned_at = take_pruned_epoch()  # a search's pruner stopped it early: the sweeper reads this status
     if is_rank_zero():
         path = write_metrics_json(run_dir, "finished" if pruned_at is None else "pruned", metrics, best,
-                                  time.monotonic() - start)
+                                  time.monotonic() - start, optimized=_optimized(cfg))
         shown = ", ".join(f"{k}={v:.4f}" for k, v in to_float_metrics(metrics).items() if "/" in k)
         log.info(f"Metrics: {shown}")
         log.info(f"Run directory: {run_dir} (metrics in {path.name})")
@@ -126,6 +126,19 @@ def run_job(cfg: DictConfig, task: Callable[[DictConfig], TaskResult]) -> float 
     if sweeping or started_for_sweep_job():
         end_process_group(wait_for_peers=True)
     return value
+
+
+def _optimized(cfg: DictConfig) -> dict[str, str]:
+    """``optimized_metric`` / ``optimized_mode`` as this run resolved them (for vt-compare), where they resolve."""
+    out = {}
+    for key in ("optimized_metric", "optimized_mode"):
+        try:
+            value = cfg.get(key)
+        except Exception:  # an interpolation that cannot resolve (a model of no family): the config error says so
+            continue
+        if isinstance(value, str):
+            out[key] = value
+    return out
 
 
 def _finish_wandb() -> None:

@@ -28,6 +28,7 @@ def write_metrics_json(
     best_model_path: str | None,
     duration_s: float,
     error: str | None = None,
+    optimized: Mapping[str, str] | None = None,
 ) -> Path:
     record: dict[str, Any] = {
         "status": status,
@@ -37,6 +38,7 @@ def write_metrics_json(
     }
     if error is not None:
         record["error"] = error
+    record.update(optimized or {})  # optimized_metric/mode as resolved: the saved config may hold the family default
     path = Path(run_dir) / "metrics.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
