@@ -91,3 +91,16 @@ def write_voc(root: Path, objects: dict[str, list[tuple[str, tuple[int, int, int
     (root / "ImageSets" / "Main").mkdir(parents=True, exist_ok=True)
     (root / "ImageSets" / "Main" / "train.txt").write_text("".join(f"{s}\n" for s in objects))
     return root
+
+
+def uncompressed_rle(mask: np.ndarray) -> dict:
+    """COCO's uncompressed RLE of ``mask`` (as some exporters write it): column-major runs, starting with zeros."""
+    flat = mask.astype(np.uint8).flatten(order="F")
+    runs, value, n = [], 0, 0
+    for v in flat:
+        if v == value:
+            n += 1
+        else:
+            runs.append(n)
+            value, n = v, 1
+    return {"size": list(mask.shape), "counts": runs + [n]}

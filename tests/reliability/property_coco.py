@@ -7,7 +7,7 @@ import copy
 import json
 
 import numpy as np
-from exporter_corpus import H, W, coco_reader, write_coco
+from exporter_corpus import H, W, coco_reader, uncompressed_rle, write_coco
 from hypothesis import example, given
 from hypothesis import strategies as st
 from hypothesis_corpus import ERROR, SAME, check, outcome, scratch
@@ -23,14 +23,7 @@ def _rle(x, y, bw, bh, compressed: bool) -> dict:
     if compressed:
         rle = mask_utils.encode(np.asfortranarray(m))
         return {"size": [H, W], "counts": rle["counts"].decode("ascii")}
-    flat, runs, value, n = m.flatten(order="F"), [], 0, 0
-    for v in flat:
-        if v == value:
-            n += 1
-        else:
-            runs.append(n)
-            value, n = v, 1
-    return {"size": [H, W], "counts": runs + [n]}
+    return uncompressed_rle(m)
 
 
 @st.composite

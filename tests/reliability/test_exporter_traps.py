@@ -9,6 +9,7 @@ from exporter_corpus import (
     W,
     coco_dict,
     coco_reader,
+    uncompressed_rle,
     write_coco,
     write_image_folder,
     write_mask_folder,
@@ -201,19 +202,7 @@ def _rle(mask: np.ndarray) -> dict:
     return {"size": rle["size"], "counts": rle["counts"].decode("ascii")}
 
 
-def _uncompressed(mask: np.ndarray) -> dict:
-    flat = mask.astype(np.uint8).flatten(order="F")  # column-major, starting with a run of zeros
-    runs, value, n = [], 0, 0
-    for v in flat:
-        if v == value:
-            n += 1
-        else:
-            runs.append(n)
-            value, n = v, 1
-    return {"size": list(mask.shape), "counts": runs + [n]}
-
-
-@pytest.mark.parametrize("form", [_rle, _uncompressed, lambda m: [_rle(m)]])
+@pytest.mark.parametrize("form", [_rle, uncompressed_rle, lambda m: [_rle(m)]])
 def test_coco_rle_variants_decode_to_the_same_mask(tmp_path, form):
     truth = np.zeros((H, W), np.uint8)
     truth[3:8, 2:9] = 1
@@ -243,7 +232,7 @@ def test_coco_crowd_only_image_trains_and_evaluates_with_masks(tmp_path):
     truth = np.zeros((H, W), np.uint8)
     truth[3:8, 2:9] = 1
     data = coco_dict(3)
-    data["annotations"][0].update(iscrowd=1, segmentation=_uncompressed(truth))
+    data["annotations"][0].update(iscrowd=1, segmentation=uncompressed_rle(truth))
     write_coco(tmp_path, data)
     dm = DetectionDataModule(coco_reader(tmp_path), with_masks=True, batch_size=3, val_fraction=0, test_fraction=0)
     dm.setup("fit")
