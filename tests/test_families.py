@@ -32,7 +32,7 @@ CASES = {
     "detection": ["experiment=det_shapes_frcnn", *SHAPES_DET_SMALL, "trainer.limit_train_batches=2",
                   "trainer.limit_val_batches=1", "trainer.limit_test_batches=1"],
     # any detection data config: the YOLO family adopts it (its input pipeline, because of the model)
-    "yolo": ["model=yolo", "data=shapes_det", *SHAPES_DET_SMALL, "+data.img_size=64", "data.batch_size=4",
+    "yolo": ["model=yolo", "data=shapes_det", *SHAPES_DET_SMALL, "model.img_size=64", "data.batch_size=4",
              "model.log_images=0", "trainer.limit_train_batches=2"],
     "style": ["experiment=style_transfer", "data.image_size=32", "data.steps_per_epoch=2", "model.lbfgs_max_iter=2",
               "model.snapshot_every=0", "model.network=vgg11"],
@@ -77,6 +77,8 @@ def check_contract(run: Path, tmp_path: Path, trusted: list[str] | None = None) 
     record = json.loads((run / "metrics.json").read_text())
     assert record["status"] == "finished", record.get("error")
     ckpt = Path(record["best_model_path"] or run / "checkpoints" / "last.ckpt")
+    weights = run / "checkpoints" / "weights.pt"  # what predict and export read: no optimizer state, fp16
+    assert weights.stat().st_size < ckpt.stat().st_size
     stored = read_stored_config(ckpt)
     family = family_of_module(get_class(stored["model"]["_target_"]))
     names = [k for k in record["metrics"] if "/" in k and not k.startswith("lr")]
@@ -86,7 +88,7 @@ def check_contract(run: Path, tmp_path: Path, trusted: list[str] | None = None) 
     assert type(module).__module__ + "." + type(module).__qualname__ == stored["model"]["_target_"]
     extra = [f"trusted_modules=[{','.join(trusted)}]"] if trusted else []
 
-    cfg = compose_cfg([f"ckpt_path={ckpt}", "logger=none", "trainer.limit_test_batches=2",
+    cfg = compose_cfg([f"ckpt_path={weights}", "logger=none", "trainer.limit_test_batches=2",
                        "trainer.enable_progress_bar=false", *extra], tmp_path / "eval", config_name="eval")
     run_job(cfg, evaluate)
     tested = json.loads((tmp_path / "eval" / "run" / "metrics.json").read_text())
@@ -100,19 +102,19 @@ def check_contract(run: Path, tmp_path: Path, trusted: list[str] | None = None) 
         Image.fromarray(image).save(upright / "img.png")
         outs = []
         for name, folder in (("a", upright), ("b", _rotated_copy(tmp_path / "rotated", image))):
-            cfg = compose_cfg([f"ckpt_path={ckpt}", f"input={folder}", f"out_dir={tmp_path / name}",
+            cfg = compose_cfg([f"ckpt_path={weights}", f"input={folder}", f"out_dir={tmp_path / name}",
                                "progress_bar=false", *extra], tmp_path / f"predict_{name}", config_name="predict")
             run_job(cfg, predict)
             outs.append(tmp_path / name)
         _same_outputs(*outs)
     elif family.predict == "stored":
-        cfg = compose_cfg([f"ckpt_path={ckpt}", f"out_dir={tmp_path / 'stored'}", "progress_bar=false", *extra],
+        cfg = compose_cfg([f"ckpt_path={weights}", f"out_dir={tmp_path / 'stored'}", "progress_bar=false", *extra],
                           tmp_path / "predict", config_name="predict")
         run_job(cfg, predict)
         assert (tmp_path / "stored" / "predictions.json").is_file()
 
     if family.export != "none":
-        cfg = compose_cfg([f"ckpt_path={ckpt}", "format=onnx", f"output={tmp_path / 'model.onnx'}", *extra],
+        cfg = compose_cfg([f"ckpt_path={weights}", "format=onnx", f"output={tmp_path / 'model.onnx'}", *extra],
                           tmp_path / "export", config_name="export")
         run_job(cfg, export)
         exported = json.loads((tmp_path / "export" / "run" / "metrics.json").read_text())

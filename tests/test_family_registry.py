@@ -99,6 +99,31 @@ def test_unet_on_mask_folder_trains_without_optimized_metric(tmp_path):
     assert {"val/miou", "test/miou"} <= set(record["metrics"])
 
 
+@pytest.mark.parametrize(("overrides", "task"), [
+    ([], "quickstart"),                                   # plain vt-train is the quickstart
+    (["model.optimizer.lr=0.01", "seed=3"], "quickstart"),  # so are its variants
+    (["data=shapes"], "classify"),
+    (["model=unet", "data=mask_folder"], "segment"),      # once: outputs/quickstart/ for every family
+    (["model=yolo", "data=yolo_format"], "detect_yolo"),
+    (["model=faster_rcnn", "data=coco"], "detect"),
+    (["model=style", "data=style"], "style_transfer"),
+    (["experiment=seg_shapes_unet"], "seg_shapes_unet"),  # an experiment names its runs
+    (["model=unet", "data=shapes_seg", "task_name=mine"], "mine"),
+])
+def test_runs_land_under_the_family_task_name(tmp_path, overrides, task):
+    cfg = compose_cfg(overrides, tmp_path)
+    assert cfg.task_name == task
+
+
+def test_yolo_image_size_is_an_ordinary_model_override(tmp_path):
+    cfg = compose_cfg(["model=yolo", "data=coco", "model.img_size=640"], tmp_path)
+    apply_family_defaults(cfg)
+    assert cfg.data.img_size == 640
+    cfg = compose_cfg(["model=yolo", "data=shapes_det_yolo"], tmp_path)
+    apply_family_defaults(cfg)
+    assert cfg.data.img_size == 256 and cfg.model.img_size is None  # null: the data config's size
+
+
 @pytest.mark.parametrize("data", ["shapes_det", "coco", "voc", "yolo_format"])
 def test_yolo_with_any_detection_data_gets_the_yolo_pipeline(tmp_path, data):
     cfg = compose_cfg(["model=yolo", f"data={data}"], tmp_path)

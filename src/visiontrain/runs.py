@@ -74,7 +74,7 @@ def read_run(path: Path) -> Run:
     recorded = record if metrics_file.is_file() else {}
     run.optimized_metric = _text(config.get("optimized_metric")) or _text(recorded.get("optimized_metric"))
     run.optimized_mode = _text(config.get("optimized_mode")) or _text(recorded.get("optimized_mode"))
-    run.task = _text(config.get("task_name")) or "?"
+    run.task = _text(config.get("task_name")) or _text(recorded.get("task_name")) or "?"
     run.seed = _text(run.overrides.get("seed", config.get("seed")))
     target = str((config.get("model") or {}).get("_target_", "")) if isinstance(config.get("model"), dict) else ""
     parts = target.split(".")

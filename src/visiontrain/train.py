@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any, Mapping
 
@@ -61,10 +62,26 @@ def train(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
         metrics.update(best_monitored(trainer))  # best/<optimized_metric>: what sweepers get (sweep_value=best)
 
     best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+    if cfg.get("train", True) and trainer.is_global_zero:
+        write_weights(trainer, type(model), best)
     if cfg.get("test", True):
         trainer.test(model, datamodule=datamodule, ckpt_path=best or None, weights_only=True)
         metrics.update(trainer.callback_metrics)
     return metrics, best or None
+
+
+def write_weights(trainer: Any, module_cls: type, best: str) -> None:
+    """``checkpoints/weights.pt`` from the checkpoint that is tested (best, else last): what predict, export and
+    fine-tuning read (no optimizer state: a fraction of the size)."""
+    import logging
+
+    from visiontrain.utils.weights_file import write_weights_file
+
+    source = best or (trainer.checkpoint_callback.last_model_path if trainer.checkpoint_callback else "")
+    if source:
+        out = write_weights_file(source, module_cls)
+        logging.getLogger("visiontrain").info(f"weights: {out} ({out.stat().st_size / 2**20:.1f} MB, from "
+                                              f"{os.path.basename(source)})")
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")

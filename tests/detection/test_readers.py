@@ -166,6 +166,25 @@ def test_voc_difficult_kept_and_unknown_class_named(tmp_path):
         VocReader(str(tmp_path), val=None, class_names=["cat"]).load_index()
 
 
+def _voc_year(root):
+    write_png(root / "JPEGImages" / "001.jpg", 50, 40)
+    write_xml(root / "Annotations" / "001.xml", "001.jpg", 50, 40, [("dog", [0, 0, 50, 40], False)])
+    (root / "ImageSets" / "Main").mkdir(parents=True)
+    (root / "ImageSets" / "Main" / "train.txt").write_text("001\n")
+
+
+def test_voc_devkit_folder_is_found_and_several_years_or_none_named(tmp_path):
+    _voc_year(tmp_path / "VOCdevkit" / "VOC2012")
+    index = VocReader(str(tmp_path / "VOCdevkit"), val=None).load_index()  # the folder VOC's tar unpacks to
+    assert str(index.records[0].path).startswith(str(tmp_path / "VOCdevkit" / "VOC2012"))
+    _voc_year(tmp_path / "VOCdevkit" / "VOC2007")
+    with pytest.raises(DataError, match=r"VOCdevkit: a VOCdevkit with VOC2007, VOC2012; set data\.source\.root=.*VOC2012"):
+        VocReader(str(tmp_path / "VOCdevkit"), val=None)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match=r"empty: no VOC layout found; looked for Annotations/ \+ JPEGImages/"):
+        VocReader(str(tmp_path / "empty"), val=None)
+
+
 def test_instance_mask_reader_rejects_rgb_and_wrong_size_masks(tmp_path):
     from PIL import Image
 

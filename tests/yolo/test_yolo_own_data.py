@@ -13,11 +13,8 @@ from visiontrain.errors import DataError
 from visiontrain.train import train
 from visiontrain.utils.job import run_job
 
-# What the model's family decides once the family registry (issue 13) is merged; explicit until then
-# (+data.*: keys of the YOLO datamodule that the detection data configs do not have).
-FAMILY = ("data._target_=visiontrain.data.yolo_data.YoloDataModule", "optimized_metric=val/map_50",
-          "task_name=detect_yolo", "+data.img_size=64", "+data.close_mosaic=0")
-TINY = ("model=yolo", "model.scale=n", "model.log_images=0", "data.batch_size=4", "data.num_workers=0", "trainer.limit_train_batches=1", "trainer.limit_val_batches=1",
+# The image size is the model's (an ordinary override); the family picks the YOLO pipeline, metric and task name.
+TINY = ("model=yolo", "model.img_size=64", "model.scale=n", "model.log_images=0", "data.batch_size=4", "data.num_workers=0", "trainer.limit_train_batches=1", "trainer.limit_val_batches=1",
         "trainer.limit_test_batches=1")
 
 
@@ -55,11 +52,13 @@ def test_model_yolo_trains_on_each_layout_in_one_command(shapes, tmp_path, layou
     source = {"yolo_format": f"data.source.data_yaml={shapes / 'data.yaml'}",
               "coco": f"data.source.root={coco2017(shapes, tmp_path / 'coco')}",
               "voc": f"data.source.root={voc(shapes, tmp_path / 'voc')}"}[layout]
-    cfg = compose_cfg([*FAST, *TINY, *FAMILY, f"data={layout}", source], tmp_path)
-    assert cfg.task_name == "detect_yolo"
+    cfg = compose_cfg([*FAST, *TINY, f"data={layout}", source], tmp_path)
+    assert cfg.task_name == "detect_yolo" and "img_size" not in cfg.data
     run_job(cfg, train)
+    assert cfg.data._target_ == "visiontrain.data.yolo_data.YoloDataModule" and cfg.data.img_size == 64
     record = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert record["status"] == "finished", record
+    assert record["optimized_metric"] == "val/map_50" and record["task_name"] == "detect_yolo"
     assert {"val/map_50", "test/map_50", "train/loss"} <= set(record["metrics"])
 
 

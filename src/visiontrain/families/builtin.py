@@ -38,7 +38,7 @@ register(Family(
     adopts=("visiontrain.data.detection.DetectionDataModule",),
     data_examples="data=shapes_det_yolo, or any detection data: shapes_det, coco, voc, yolo_format",
     metric="val/map_50", mode="max", task_name="detect_yolo",
-    metrics=(*_DETECTION, "{stage}/loss"), image_size=("model.img_size", "data.img_size"),
+    metrics=(*_DETECTION, "{stage}/loss"), image_size=("model.img_size", "data.img_size"), sizes_data=("img_size",),
 ))
 register(Family(
     name="segmentation",

@@ -51,8 +51,14 @@ def apply_family_defaults(cfg: DictConfig) -> None:
 
 
 def _adopt_data(cfg: DictConfig, family: Family) -> None:
-    if isinstance(cfg.get("data"), DictConfig):
-        adopt_data(cfg.data, family)
+    if not isinstance(cfg.get("data"), DictConfig):
+        return
+    adopt_data(cfg.data, family)
+    if family.sizes_data and cfg.data.get("_target_") == family.datamodule:
+        with open_dict(cfg.data):
+            for key in family.sizes_data:
+                if cfg.model.get(key) is not None:
+                    cfg.data[key] = cfg.model[key]
 
 
 def adopt_data(data: DictConfig, family: Family | None) -> None:
@@ -96,6 +102,38 @@ def default_metric(target: str) -> str:
 def default_mode(target: str) -> str:
     """Resolver ``vt_family_mode``: that family's ``optimized_mode``."""
     return _family_of_target(target).mode
+
+
+# command-line choices that make a run other than the default composition (plain vt-train: the quickstart)
+_CHOOSING_GROUPS = ("model", "data", "experiment")
+
+
+def _chosen_groups() -> tuple[set[str], dict] | None:
+    """The config groups chosen on the command line and Hydra's group choices (None: not composed by Hydra)."""
+    try:
+        from hydra.core.hydra_config import HydraConfig
+
+        hc = HydraConfig.get()
+    except Exception:
+        return None
+    keys = {str(o).lstrip("+~").split("=", 1)[0] for o in hc.overrides.task}
+    return keys, dict(hc.runtime.choices)
+
+
+def default_task_name(target: str, default: str) -> str:
+    """Resolver ``vt_family_task``: ``default`` (the quickstart's name) when neither model, data nor experiment is
+    chosen on the command line; otherwise the task name of the model's family (a user's unregistered model: its
+    config's name, model=mine → mine), so that runs of one kind land together in outputs/<task_name>/."""
+    chosen = _chosen_groups()
+    if chosen is None or not chosen[0] & set(_CHOOSING_GROUPS):
+        return default
+    try:
+        family = family_of_target(str(target))
+    except Exception:  # an unimportable target: validation names it
+        family = None
+    if family is not None:
+        return family.task_name
+    return str(chosen[1].get("model") or default).replace("/", "_")
 
 
 def check_trusted_classes(cfg: DictConfig) -> None:

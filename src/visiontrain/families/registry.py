@@ -28,6 +28,8 @@ class Family:
     # data classes whose config is turned into ``datamodule`` (same keys, more options): model=yolo takes any
     # detection data config and gets the YOLO input pipeline
     adopts: tuple[str, ...] = ()
+    # model keys that, when set, also set the data key of that name (model=yolo model.img_size=640 sizes the pipeline)
+    sizes_data: tuple[str, ...] = ()
     predict: Literal["files", "stored", "none"] = "files"  # files: prediction_writer(); stored: the checkpoint's
     export: Literal["model", "custom", "none"] = "model"   # model: export_model(); custom: export_to()
     # where vt-export finds the side of its square sample batch: 'model.<hparam>' or 'data.<key>' of the checkpoint

@@ -129,9 +129,10 @@ def run_job(cfg: DictConfig, task: Callable[[DictConfig], TaskResult]) -> float 
 
 
 def _optimized(cfg: DictConfig) -> dict[str, str]:
-    """``optimized_metric`` / ``optimized_mode`` as this run resolved them (for vt-compare), where they resolve."""
+    """``optimized_metric`` / ``optimized_mode`` / ``task_name`` as this run resolved them (for vt-compare: the saved
+    config holds the family defaults' interpolations), where they resolve."""
     out = {}
-    for key in ("optimized_metric", "optimized_mode"):
+    for key in ("optimized_metric", "optimized_mode", "task_name"):
         try:
             value = cfg.get(key)
         except Exception:  # an interpolation that cannot resolve (a model of no family): the config error says so

@@ -7,6 +7,7 @@ them out of training by default and evaluation ignores them).
 
 from __future__ import annotations
 
+import logging
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
@@ -20,14 +21,31 @@ from visiontrain.data.formats.detection_records import (DetectionIndex, Record, 
 from visiontrain.data.formats.notes import say
 from visiontrain.errors import DataError
 
+log = logging.getLogger(__name__)
 EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
+
+
+def voc_year_folder(root: Path, annotations: str = "Annotations") -> Path:
+    """``root`` itself when it holds the VOC folders; a VOCdevkit holding one ``VOC<year>`` folder: that folder (the
+    layout VOC downloads unpack to). Several years: an error naming them (which one is the user's choice)."""
+    if not root.is_dir() or (root / annotations).is_dir() or (root / "ImageSets").is_dir():
+        return root
+    years = sorted(p for p in root.iterdir() if p.is_dir() and (p / annotations).is_dir())
+    if len(years) == 1:
+        log.info(f"{root}: VOC data found in {years[0].name}/")
+        return years[0]
+    if years:
+        names = ", ".join(p.name for p in years)
+        raise DataError(f"{root}: a VOCdevkit with {names}; set data.source.root={years[-1]} (one year per dataset)")
+    raise DataError(f"{root}: no VOC layout found; looked for {annotations}/ + JPEGImages/ + ImageSets/Main/, here "
+                    f"or in one subfolder (VOCdevkit/VOC2012/)")
 
 
 class VocReader:
     def __init__(self, root: str, train: str = "ImageSets/Main/train.txt", val: str | None = "ImageSets/Main/val.txt",
                  test: str | None = None, images: str = "JPEGImages", annotations: str = "Annotations",
                  class_names: list[str] | None = None) -> None:
-        self.root = Path(root).expanduser()
+        self.root = voc_year_folder(Path(root).expanduser(), annotations)
         self.split_files = {k: v for k, v in (("train", train), ("val", val), ("test", test)) if v}
         self.images, self.annotations = self.root / images, self.root / annotations
         self.class_names = list(class_names) if class_names else None

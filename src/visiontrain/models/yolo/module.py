@@ -148,6 +148,21 @@ class YOLODetector(pl.LightningModule):
             self.hparams["img_size"] = data_size
         take_classes_from_data(self, dm, stage, built=self.net is not None)
 
+    @staticmethod
+    def slim_state_dict(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """For the weights file: the EMA network only (what validation scored), stored as ``net.*``; loading it
+        copies the network into the EMA again (``on_load_checkpoint``)."""
+        ema = {k.removeprefix("ema.module."): v for k, v in state.items() if k.startswith("ema.module.")}
+        out = {k: v for k, v in state.items() if not k.startswith(("net.", "ema.module."))}
+        out.update({f"net.{k}": v for k, v in ema.items()})
+        return out
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        state = checkpoint["state_dict"]
+        if not any(k.startswith("ema.module.") for k in state):  # a weights file: its net is the EMA
+            state.update({f"ema.module.{k.removeprefix('net.')}": v for k, v in list(state.items())
+                          if k.startswith("net.")})
+
     @property
     def inference_net(self) -> YOLONet:
         """The EMA weights: what validation, test, prediction and export use."""
