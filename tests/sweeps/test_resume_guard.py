@@ -13,10 +13,10 @@ from visiontrain.utils.checkpoints import CONFIG_KEY
 
 
 class Tiny(pl.LightningModule):
-    def __init__(self, width: int = 4, epochs: int = 2, lr: float = 0.1):
+    def __init__(self, width: int = 4, epochs: int = 2, lr: float = 0.1, warmup: int = 0):
         super().__init__()
         self.net = torch.nn.Linear(width, 1)
-        self.epochs, self.lr, self.seen = epochs, lr, {}
+        self.epochs, self.lr, self.warmup, self.seen = epochs, lr, warmup, {}
 
     def training_step(self, batch, batch_idx):
         self.seen[self.current_epoch] = self.optimizers().param_groups[0]["lr"]
@@ -28,7 +28,12 @@ class Tiny(pl.LightningModule):
 
     def configure_optimizers(self):
         opt = torch.optim.SGD(self.parameters(), lr=self.lr)
-        return {"optimizer": opt, "lr_scheduler": torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=self.epochs)}
+        cosine = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=self.epochs - self.warmup)
+        if not self.warmup:
+            return {"optimizer": opt, "lr_scheduler": cosine}
+        warm = torch.optim.lr_scheduler.LinearLR(opt, start_factor=0.5, total_iters=self.warmup)
+        chained = torch.optim.lr_scheduler.SequentialLR(opt, [warm, cosine], milestones=[self.warmup])
+        return {"optimizer": opt, "lr_scheduler": chained}
 
 
 class StoreConfig(pl.Callback):
@@ -43,8 +48,8 @@ def _config(epochs: int, width: int = 4) -> dict:
     return {"trainer": {"max_epochs": epochs}, "model": {"_target_": "Tiny", "width": width}}
 
 
-def _fit(tmp_path, epochs: int, width: int = 4, ckpt=None) -> Tiny:
-    model = Tiny(width=width, epochs=epochs)
+def _fit(tmp_path, epochs: int, width: int = 4, ckpt=None, warmup: int = 0) -> Tiny:
+    model = Tiny(width=width, epochs=epochs, warmup=warmup)
     config = _config(epochs, width)
     trainer = pl.Trainer(max_epochs=epochs, default_root_dir=tmp_path, logger=False, enable_progress_bar=False,
                          enable_model_summary=False, callbacks=[StoreConfig(config), ResumeGuard(config)])
@@ -59,6 +64,16 @@ def test_more_epochs_on_resume_continue_on_the_longer_schedule(tmp_path):
     assert sorted(resumed.seen) == [2, 3]
     for epoch, lr in resumed.seen.items():  # main: 0.0 and then the cosine's second half-period
         assert lr > 0 and math.isclose(lr, 0.1 * 0.5 * (1 + math.cos(math.pi * epoch / 4)), rel_tol=1e-9)
+
+
+def test_a_chained_schedule_follows_the_longer_horizon_too(tmp_path):
+    """SequentialLR (warm-up, then cosine): the rebuilt chain's inner schedulers must drive the restored optimizer."""
+    _fit(tmp_path, epochs=3, warmup=1)
+    resumed = _fit(tmp_path, epochs=6, ckpt=tmp_path / "end.ckpt", warmup=1)
+    assert sorted(resumed.seen) == [3, 4, 5]
+    for epoch, lr in resumed.seen.items():  # a 6-epoch run: cosine over epochs 1..6 (T_max 5) after the warm-up
+        want = 0.1 * 0.5 * (1 + math.cos(math.pi * (epoch - 1) / 5))
+        assert lr > 0 and math.isclose(lr, want, rel_tol=1e-9), (epoch, lr, want)
 
 
 def test_another_layer_shape_on_resume_is_refused_naming_the_key(tmp_path):

@@ -108,5 +108,13 @@ def follow_new_horizon(trainer: pl.Trainer, pl_module: pl.LightningModule) -> No
                 new.step()
         for group, fresh_group in zip(old.optimizer.param_groups, new.optimizer.param_groups):
             group["lr"] = fresh_group["lr"]
-        new.optimizer = old.optimizer  # the restored optimizer (its moments) goes on, on the new schedule
+        _drive(new, old.optimizer)  # the restored optimizer (its moments) goes on, on the new schedule
         config.scheduler = new
+
+
+def _drive(scheduler: Any, optimizer: Any) -> None:
+    """Point ``scheduler`` at ``optimizer``; chains (SequentialLR, ChainedScheduler) step their inner schedulers,
+    which hold the optimizer too."""
+    scheduler.optimizer = optimizer
+    for inner in getattr(scheduler, "_schedulers", ()):
+        _drive(inner, optimizer)
