@@ -24,7 +24,7 @@ def predict(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
 
     from visiontrain.errors import ConfigError
     from visiontrain.families.protocols import prediction_kind
-    from visiontrain.utils.checkpoints import load_module, read_stored_config
+    from visiontrain.utils.checkpoints import check_stored_targets, load_module, read_stored_config
     from visiontrain.utils.predictions import PredictImages, collate, eval_pipeline, list_images
 
     log = logging.getLogger("visiontrain")
@@ -40,6 +40,8 @@ def predict(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
         if has_input:
             raise ConfigError(f"input: a {name} checkpoint holds its result and makes nothing from new images; "
                               "leave input out (see docs/predict_export.md)")
+        if stored.get("data"):  # the module rebuilds its data from it: trusted code only, as vt-eval checks
+            check_stored_targets(ckpt_path, stored["data"], trusted, "data")
         summary = module.write_stored_predictions(cfg.out_dir, stored)
         log.info(f"{summary['images']} stored image(s) of {name} written to {cfg.out_dir}")
         return {"predict/images": float(summary["images"])}, None
