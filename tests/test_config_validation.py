@@ -20,6 +20,10 @@ from visiontrain.utils.validation import validate_config
         ("+model.transfer.moed=x", "model.transfer.moed: unknown key for TransferConfig. Did you mean 'mode'?"),
         ("trainer.precision=17", "trainer.precision: 17 is not a valid choice"),
         ("+data.train_transforms.0.heigth=3", "data.train_transforms[0].heigth: unknown key for albumentations.Resize"),
+        # keys a family's datamodule passes on to VisionDataModule: still checked, named and typed
+        ("+data.num_worker=2", "data.num_worker: unknown key for visiontrain.data.classification.ClassificationDataModule"
+                               ". Did you mean 'num_workers'?"),
+        ("data.val_fraction=abc", "data.val_fraction: expected float, got str 'abc'"),
     ],
 )
 def test_wrong_key_type_or_choice_is_one_line_naming_the_key(tmp_path, override, expected):

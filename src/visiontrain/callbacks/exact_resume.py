@@ -1,8 +1,9 @@
 """Resume mid-epoch to the same result as a run that was never stopped (deterministic mode; one process or DDP).
 
 Lightning restores weights, optimizer, schedulers and loop counters, but a resumed epoch would start its loader from
-the first batch with a new shuffle, and the RNGs (dropout, RoI sampling) would start from the seed. This callback
-makes the train loader resumable (see ``resumable_loader``) and stores the global RNG states in every checkpoint,
+the first batch with a new shuffle, and the RNGs (dropout, RoI sampling) would start from the seed. The datamodule's
+``exact_resume`` setting makes its training loader resumable (``resumable_loader.resumable_for``; the data configs
+follow ``callbacks.exact_resume.enabled``); this callback stores the global RNG states in every checkpoint,
 putting them back just before the first resumed training step. Under DDP each rank's states are gathered into the
 checkpoint (rank 0 writes it) and each rank takes its own back; a resume with another number of processes keeps
 the loader position but not the RNG streams (a warning says so).
@@ -22,7 +23,6 @@ import torch
 from pytorch_lightning.strategies import DDPStrategy
 from pytorch_lightning.utilities import rank_zero_warn
 
-from visiontrain.callbacks.resumable_loader import make_resumable
 
 RNG_KEY = "visiontrain_rng"
 
@@ -61,16 +61,10 @@ class ExactResume(pl.Callback):
         datamodule = trainer.datamodule
         if stage != "fit" or not self._active(trainer) or trainer.overfit_batches or datamodule is None:
             return
-        original = datamodule.train_dataloader
-        if getattr(original, "resumable", False):
-            return
-        seed = torch.initial_seed() % 2**62  # the run's seed (seed_everything); drawing one would shift the RNG
-
-        def train_dataloader():
-            return make_resumable(original(), seed)
-
-        train_dataloader.resumable = True  # type: ignore[attr-defined]
-        datamodule.train_dataloader = train_dataloader  # the datamodule's own loader, made resumable
+        if not getattr(datamodule, "exact_resume", False):  # the loader's order is the datamodule's setting
+            rank_zero_warn(f"exact resume: {type(datamodule).__name__} has no exact_resume setting on, so a mid-epoch "
+                           "resume starts that epoch's data order afresh (set data.exact_resume=true on a "
+                           "VisionDataModule, or build the training loader with resumable_for(); docs/extending.md)")
 
     def on_train_batch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule, batch: Any,
                              batch_idx: int) -> None:

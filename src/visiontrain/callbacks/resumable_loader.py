@@ -167,3 +167,18 @@ def make_resumable(loader: DataLoader, seed: int) -> DataLoader:
         timeout=loader.timeout, worker_init_fn=loader.worker_init_fn,
         multiprocessing_context=loader.multiprocessing_context, generator=torch.Generator().manual_seed(seed),
         persistent_workers=loader.persistent_workers, pin_memory_device=loader.pin_memory_device, **workers)
+
+
+def resumable_for(datamodule: Any, loader: DataLoader) -> DataLoader:
+    """``loader`` (a datamodule's training loader, built inside its ``train_dataloader``) made resumable when the
+    datamodule's ``exact_resume`` setting is on and the run can resume exactly: one process or DDP, not
+    ``overfit_batches`` (which replaces the loader). The seed is the run's (``seed_everything``): drawing one would
+    shift the random streams."""
+    from pytorch_lightning.strategies import DDPStrategy
+
+    trainer = getattr(datamodule, "trainer", None)
+    if not getattr(datamodule, "exact_resume", False) or trainer is None or trainer.overfit_batches:
+        return loader
+    if trainer.world_size > 1 and not isinstance(trainer.strategy, DDPStrategy):
+        return loader
+    return make_resumable(loader, torch.initial_seed() % 2**62)

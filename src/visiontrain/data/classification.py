@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Any, Sequence
 
 import numpy as np
-import pytorch_lightning as pl
 import torch
 from torch.utils.data import Dataset
 
-from visiontrain.data.augment import build_pipeline
+from visiontrain.data.base import VisionDataModule
 from visiontrain.data.bad_samples import BadSamples, describe_source, load_or_skip, require_nonempty
 from visiontrain.data.formats.images import image_size
 from visiontrain.data.formats.labelled_images import LabelledImages
-from visiontrain.data.split_loaders import SplitLoaders
 from visiontrain.data.splits import complete_splits, per_class_subset
 from visiontrain.errors import DataError
 
@@ -48,47 +46,22 @@ def check_files(images: LabelledImages, bad: BadSamples) -> LabelledImages:
     return images if len(keep) == len(images.items) else images.subset(np.asarray(keep, dtype=np.int64))
 
 
-class ClassificationDataModule(SplitLoaders, pl.LightningDataModule):
-    """``batch_size`` is per device (each DDP process loads that many)."""
+class ClassificationDataModule(VisionDataModule):
+    """The shared settings are VisionDataModule's; ``train_per_class`` keeps that many training images per class
+    (few-label studies)."""
 
-    def __init__(
-        self,
-        source: Any,
-        train_transforms: Sequence[Any] | None = None,
-        eval_transforms: Sequence[Any] | None = None,
-        image_size: int | None = None,
-        val_fraction: float = 0.15,
-        test_fraction: float = 0.15,
-        train_per_class: int | None = None,
-        on_bad_sample: Literal["error", "skip"] = "error",  # see visiontrain.data.bad_samples
-        batch_size: int = 64,
-        eval_batch_size: int | None = None,
-        num_workers: int = 0,
-        pin_memory: bool = False,
-        persistent_workers: bool = False,
-        seed: int = 0,
-    ) -> None:
-        super().__init__()
-        self.source = source
-        self.train_transform = build_pipeline(train_transforms)
-        self.eval_transform = build_pipeline(eval_transforms)
+    def __init__(self, source: Any, train_transforms: Sequence[Any] | None = None,
+                 eval_transforms: Sequence[Any] | None = None, image_size: int | None = None,
+                 train_per_class: int | None = None, batch_size: int = 64, **shared: Any) -> None:
+        super().__init__(source, train_transforms, eval_transforms, batch_size=batch_size, **shared)
         self.image_size = image_size  # what the pipelines resize to; predict/export read it
-        self.val_fraction, self.test_fraction, self.seed = val_fraction, test_fraction, seed
         self.train_per_class = train_per_class
-        self.bad = BadSamples(on_bad_sample)
-        self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
-        self.loader_kwargs = {"num_workers": num_workers, "pin_memory": pin_memory,
-                              "persistent_workers": persistent_workers and num_workers > 0}
         self.images: LabelledImages | None = None
-        self.splits: dict[str, np.ndarray] = {}
 
     @property
     def class_names(self) -> list[str]:
         self._index()
         return list(self.images.class_names)
-
-    def prepare_data(self) -> None:
-        self.source.prepare()
 
     def _index(self) -> None:
         if self.images is not None:
@@ -107,7 +80,7 @@ class ClassificationDataModule(SplitLoaders, pl.LightningDataModule):
         sizes = ", ".join(f"{k}={len(v)}" for k, v in splits.items())
         log.info(f"{type(self.source).__name__}: {len(self.images.class_names)} classes, {sizes}")
 
-    def _dataset(self, split: str, transform) -> ClassificationDataset:
+    def _dataset(self, split: str) -> ClassificationDataset:
         self._index()
-        return ClassificationDataset(self.images, self.splits.get(split, np.array([], dtype=np.int64)), transform,
-                                     self.bad)
+        return ClassificationDataset(self.images, self.splits.get(split, np.array([], dtype=np.int64)),
+                                     self.transform_for(split), self.bad)

@@ -12,17 +12,16 @@ import logging
 import warnings
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Iterator, Literal, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
-import pytorch_lightning as pl
 import torch
 from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, Sampler
 
-from visiontrain.data.augment import build_pipeline
-from visiontrain.data.bad_samples import BadSamples, check_policy, load_or_skip, require_nonempty
+from visiontrain.data.base import VisionDataModule
+from visiontrain.data.bad_samples import BadSamples, load_or_skip, require_nonempty
 from visiontrain.data.formats.detection_records import REPAIRS, DetectionIndex
-from visiontrain.errors import ConfigError, DataError
+from visiontrain.errors import DataError
 
 log = logging.getLogger(__name__)
 
@@ -140,29 +139,13 @@ class GroupedBatchSampler(BatchSampler):
         return max(1, n // self.batch_size) if n else 0
 
 
-class DetectionDataModule(pl.LightningDataModule):
-    """``batch_size`` is per device."""
+class DetectionDataModule(VisionDataModule):
+    """Boxes (and masks) move with the image through the pipelines; ``box_filter`` drops what becomes too small."""
 
-    def __init__(
-        self,
-        source: Any,
-        train_transforms: Sequence[Any] | None = None,
-        eval_transforms: Sequence[Any] | None = None,
-        box_filter: BoxFilter | dict | None = None,
-        with_masks: bool = False,
-        train_difficult: bool = False,
-        on_bad_sample: Literal["error", "skip"] = "error",  # see visiontrain.data.bad_samples
-        val_fraction: float = 0.15,
-        test_fraction: float = 0.15,
-        group_by_aspect_ratio: bool = False,
-        batch_size: int = 4,
-        eval_batch_size: int | None = None,
-        num_workers: int = 0,
-        pin_memory: bool = False,
-        persistent_workers: bool = False,
-        seed: int = 0,
-    ) -> None:
-        super().__init__()
+    def __init__(self, source: Any, train_transforms: Sequence[Any] | None = None,
+                 eval_transforms: Sequence[Any] | None = None, box_filter: BoxFilter | dict | None = None,
+                 with_masks: bool = False, train_difficult: bool = False, group_by_aspect_ratio: bool = False,
+                 batch_size: int = 4, **shared: Any) -> None:
         import albumentations as A
 
         bf = box_filter if isinstance(box_filter, BoxFilter) else BoxFilter(**(box_filter or {}))
@@ -172,38 +155,26 @@ class DetectionDataModule(pl.LightningDataModule):
                                    min_height=bf.min_height, clip=True, filter_invalid_bboxes=True)
         with warnings.catch_warnings():  # an empty eval pipeline has nothing that moves boxes: that is fine
             warnings.filterwarnings("ignore", message="Got processor for bboxes")
-            self.train_transform = build_pipeline(train_transforms, bbox_params=bbox_params)
-            self.eval_transform = build_pipeline(eval_transforms, bbox_params=bbox_params)
-        self.source, self.with_masks, self.train_difficult = source, with_masks, train_difficult
-        self.on_bad_sample = check_policy(on_bad_sample)
-        self.bad = BadSamples(self.on_bad_sample)
-        if not (0 <= val_fraction < 1 and 0 <= test_fraction < 1 and val_fraction + test_fraction < 1):
-            raise ConfigError(f"data.val_fraction + data.test_fraction must be in [0, 1); got {val_fraction} + "
-                              f"{test_fraction}")
-        self.val_fraction, self.test_fraction, self.seed = val_fraction, test_fraction, seed
+            super().__init__(source, train_transforms, eval_transforms, batch_size=batch_size,
+                             pipeline_options={"bbox_params": bbox_params}, **shared)
+        self.with_masks, self.train_difficult = with_masks, train_difficult
         self.group_by_aspect_ratio = group_by_aspect_ratio
-        self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
-        self.loader_kwargs = {"num_workers": num_workers, "pin_memory": pin_memory, "collate_fn": collate,
-                              "persistent_workers": persistent_workers and num_workers > 0}
+        self.loader_kwargs["collate_fn"] = collate
         self.index: DetectionIndex | None = None
-        self.splits: dict[str, np.ndarray] = {}
         self.datasets: dict[str, DetectionDataset] = {}
 
     @property
     def class_names(self) -> list[str]:
-        self._load()
+        self._index()
         return list(self.index.class_names)
 
     @property
     def category_ids(self) -> list[int] | None:
         """COCO sources: the dataset's category id of each label (for results files)."""
-        self._load()
+        self._index()
         return self.index.category_ids
 
-    def prepare_data(self) -> None:
-        self.source.prepare()
-
-    def _load(self) -> None:
+    def _index(self) -> None:
         if self.index is not None:
             return
         self.index = self.source.load_index(self.on_bad_sample)
@@ -236,12 +207,8 @@ class DetectionDataModule(pl.LightningDataModule):
             raise DataError(f"{type(self.source).__name__}: no training images")
         return splits
 
-    def setup(self, stage: str | None = None) -> None:
-        self._load()
-        self.bad.report(getattr(self, "trainer", None))
-
     def _dataset(self, split: str) -> DetectionDataset:
-        self._load()
+        self._index()
         if split not in self.datasets:
             train = split == "train"
             self.datasets[split] = DetectionDataset(
@@ -250,21 +217,12 @@ class DetectionDataModule(pl.LightningDataModule):
                 self.train_difficult, self.on_bad_sample, self.bad)
         return self.datasets[split]
 
-    def train_dataloader(self) -> DataLoader:
+    def train_loader(self) -> DataLoader:
+        if not self.group_by_aspect_ratio:
+            return super().train_loader()
         ds = self._dataset("train")
-        if self.group_by_aspect_ratio:
-            records = [self.index.records[int(j)] for j in ds.indices]
-            ratios = np.asarray([r.width / max(r.height, 1) for r in records])
-            batches = GroupedBatchSampler(RandomSampler(ds), ratios, self.batch_size)
-            return DataLoader(ds, batch_sampler=batches, **self.loader_kwargs)
-        return DataLoader(ds, batch_size=self.batch_size, shuffle=True, drop_last=len(ds) > self.batch_size,
-                          **self.loader_kwargs)
+        records = [self.index.records[int(j)] for j in ds.indices]
+        ratios = np.asarray([r.width / max(r.height, 1) for r in records])
+        batches = GroupedBatchSampler(RandomSampler(ds), ratios, self.batch_size)
+        return DataLoader(ds, batch_sampler=batches, **self.loader_kwargs)
 
-    def val_dataloader(self) -> DataLoader:
-        return DataLoader(self._dataset("val"), batch_size=self.eval_batch_size, **self.loader_kwargs)
-
-    def test_dataloader(self) -> DataLoader:
-        return DataLoader(self._dataset("test"), batch_size=self.eval_batch_size, **self.loader_kwargs)
-
-    def predict_dataloader(self) -> DataLoader:
-        return self.test_dataloader()

@@ -4,14 +4,13 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal, Sequence
+from typing import Any, Sequence
 
 import numpy as np
-import pytorch_lightning as pl
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
-from visiontrain.data.augment import build_pipeline
+from visiontrain.data.base import VisionDataModule
 from visiontrain.data.bad_samples import BadSamples, load_or_skip, require_nonempty
 from visiontrain.data.splits import complete_splits
 from visiontrain.errors import DataError
@@ -42,36 +41,29 @@ class LocalizationDataset(Dataset):
         return image, target
 
 
-class LocalizationDataModule(pl.LightningDataModule):
+class LocalizationDataModule(VisionDataModule):
     """``source``: any detection reader (YOLO, COCO, VOC, generated shapes-loc) whose images hold one object each."""
 
     def __init__(self, source: Any, train_transforms: Sequence[Any] | None = None,
-                 eval_transforms: Sequence[Any] | None = None, image_size: int | None = None,
-                 on_bad_sample: Literal["error", "skip"] = "error", val_fraction: float = 0.15,
-                 test_fraction: float = 0.15, batch_size: int = 64, num_workers: int = 0, pin_memory: bool = False, seed: int = 0) -> None:
-        super().__init__()
+                 eval_transforms: Sequence[Any] | None = None, image_size: int | None = None, batch_size: int = 64,
+                 **shared: Any) -> None:
         import albumentations as A
 
-        self.source, self.image_size = source, image_size
-        bbox = dict(bbox_params=A.BboxParams(format="pascal_voc", label_fields=["labels"], min_visibility=0.5))
-        self.train_transform = build_pipeline(train_transforms, **bbox)
-        self.eval_transform = build_pipeline(eval_transforms, **bbox)
-        self.val_fraction, self.test_fraction, self.seed = val_fraction, test_fraction, seed
-        self.batch_size = batch_size
-        self.bad = BadSamples(on_bad_sample)
-        self.loader_kwargs = {"num_workers": num_workers, "pin_memory": pin_memory}
+        bbox = A.BboxParams(format="pascal_voc", label_fields=["labels"], min_visibility=0.5)
+        super().__init__(source, train_transforms, eval_transforms, batch_size=batch_size,
+                         pipeline_options={"bbox_params": bbox}, **shared)
+        self.image_size = image_size
         self.index = None
-        self.splits: dict[str, np.ndarray] = {}
 
     @property
     def class_names(self) -> list[str]:
-        self._load()
+        self._index()
         return list(self.index.class_names)
 
     def prepare_data(self) -> None:
         self.source.prepare()
 
-    def _load(self) -> None:
+    def _index(self) -> None:
         if self.index is not None:
             return
         index = self.source.load_index(self.bad.policy)
@@ -92,22 +84,7 @@ class LocalizationDataModule(pl.LightningDataModule):
         log.info(f"localization: {len(index.class_names)} classes, "
                  + ", ".join(f"{k}={len(v)}" for k, v in self.splits.items()))
 
-    def setup(self, stage: str | None = None) -> None:
-        self._load()
-        self.bad.report(getattr(self, "trainer", None))
-
-    def _loader(self, split: str, train: bool) -> DataLoader:
-        self._load()
-        transform = self.train_transform if train else self.eval_transform
-        dataset = LocalizationDataset(self.index, self.splits[split], transform, self.eval_transform, self.bad)
-        return DataLoader(dataset, batch_size=self.batch_size, shuffle=train, drop_last=train and len(dataset) >
-                          self.batch_size, **self.loader_kwargs)
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("val", False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test", False)
+    def _dataset(self, split: str) -> LocalizationDataset:
+        self._index()
+        return LocalizationDataset(self.index, self.splits[split], self.transform_for(split), self.eval_transform,
+                                   self.bad)

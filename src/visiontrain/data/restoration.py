@@ -10,14 +10,14 @@ epoch (and every model) is scored on the same inputs. A batch is a dict: ``input
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal, Sequence
+from typing import Any, Sequence
 
 import numpy as np
-import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset
 
 from visiontrain.data.bad_samples import BadSamples, load_or_skip, require_nonempty
+from visiontrain.data.base import VisionDataModule
 from visiontrain.data.formats.images import image_size
 from visiontrain.data.splits import complete_splits
 from visiontrain.errors import ConfigError, DataError
@@ -85,46 +85,23 @@ def pad_to(image: np.ndarray, size: int) -> np.ndarray:
     return np.pad(image, ((0, max(0, size - h)), (0, max(0, size - w)), (0, 0)), mode="reflect")
 
 
-class RestorationDataModule(pl.LightningDataModule):
-    """``batch_size`` is per device."""
+class RestorationDataModule(VisionDataModule):
+    """Random crops of ``crop_size`` for training (``train_crops`` per epoch), fixed crops for evaluation; the
+    target is the clean crop, the input the same crop after ``corruption`` (and ``holes`` for inpainting)."""
 
-    def __init__(
-        self,
-        source: Any,
-        crop_size: int = 64,
-        train_crops: int = 2000,
-        eval_crops_per_image: int = 8,
-        train_transforms: Sequence[Any] | None = None,
-        corruption: Sequence[Any] | None = None,
-        holes: Sequence[Any] | None = None,
-        val_fraction: float = 0.15,
-        test_fraction: float = 0.15,
-        batch_size: int = 32,
-        eval_batch_size: int | None = None,
-        num_workers: int = 0,
-        pin_memory: bool = False,
-        persistent_workers: bool = False,
-        seed: int = 0,
-        on_bad_sample: Literal["error", "skip"] = "error",  # see visiontrain.data.bad_samples
-    ) -> None:
-        super().__init__()
+    def __init__(self, source: Any, crop_size: int = 64, train_crops: int = 2000, eval_crops_per_image: int = 8,
+                 train_transforms: Sequence[Any] | None = None, corruption: Sequence[Any] | None = None,
+                 holes: Sequence[Any] | None = None, batch_size: int = 32, **shared: Any) -> None:
         if crop_size < 8:
             raise ConfigError(f"data.crop_size: at least 8 pixels, got {crop_size}")
-        self.source, self.crop_size, self.seed = source, crop_size, seed
-        self.train_crops, self.eval_crops_per_image = train_crops, eval_crops_per_image
-        self.augment, self.eval_augment = _compose(train_transforms), _compose(None)
+        super().__init__(source, train_transforms, None, batch_size=batch_size, **shared)
+        self.crop_size, self.train_crops, self.eval_crops_per_image = crop_size, train_crops, eval_crops_per_image
         self.corruption, self.holes = _compose(corruption), _compose(holes)
         self.image_size = crop_size
-        self.val_fraction, self.test_fraction = val_fraction, test_fraction
-        self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
-        self.loader_kwargs = {"num_workers": num_workers, "pin_memory": pin_memory,
-                              "persistent_workers": persistent_workers and num_workers > 0}
         self.items: list | None = None
-        self.splits: dict[str, np.ndarray] = {}
-        self.bad = BadSamples(on_bad_sample)
 
-    def prepare_data(self) -> None:
-        self.source.prepare()
+    def make_pipeline(self, transforms: Sequence[Any] | None, **options: Any) -> Any:
+        return _compose(transforms)  # on uint8 crops, before the corruption (no tensor conversion)
 
     def _index(self) -> None:
         if self.items is not None:
@@ -141,10 +118,6 @@ class RestorationDataModule(pl.LightningDataModule):
         require_nonempty(self.splits, self.source, self.bad)
         sizes = ", ".join(f"{k}={len(v)} images" for k, v in self.splits.items())
         log.info(f"{type(self.source).__name__}: {sizes}; crops of {self.crop_size} px")
-
-    def setup(self, stage: str | None = None) -> None:
-        self._index()
-        self.bad.report(getattr(self, "trainer", None))
 
     def _loaders(self, split: str) -> list:
         self._index()
@@ -170,19 +143,15 @@ class RestorationDataModule(pl.LightningDataModule):
     def _eval_dataset(self, split: str, salt: int) -> CropDataset:
         loaders = self._loaders(split)
         crops = self._fixed_crops(loaders, salt)
-        return CropDataset(loaders, self.crop_size, self.eval_augment, self.corruption, self.holes, len(crops),
+        return CropDataset(loaders, self.crop_size, self.eval_transform, self.corruption, self.holes, len(crops),
                            crops, seed=self.seed * 100_003 + salt * 10_007, bad=self.bad)
 
-    def train_dataloader(self) -> DataLoader:
-        dataset = CropDataset(self._loaders("train"), self.crop_size, self.augment, self.corruption, self.holes,
-                              self.train_crops, bad=self.bad)
-        return DataLoader(dataset, batch_size=self.batch_size, shuffle=True, drop_last=True, **self.loader_kwargs)
+    def _dataset(self, split: str) -> CropDataset:
+        if split == "train":
+            return CropDataset(self._loaders("train"), self.crop_size, self.train_transform, self.corruption,
+                               self.holes, self.train_crops, bad=self.bad)
+        return self._eval_dataset(split, {"val": 1, "test": 2}[split])
 
-    def val_dataloader(self) -> DataLoader:
-        return DataLoader(self._eval_dataset("val", 1), batch_size=self.eval_batch_size, **self.loader_kwargs)
-
-    def test_dataloader(self) -> DataLoader:
-        return DataLoader(self._eval_dataset("test", 2), batch_size=self.eval_batch_size, **self.loader_kwargs)
-
-    def predict_dataloader(self) -> DataLoader:
-        return self.test_dataloader()
+    def train_loader(self) -> DataLoader:
+        return DataLoader(self._dataset("train"), batch_size=self.batch_size, shuffle=True, drop_last=True,
+                          **self.loader_kwargs)

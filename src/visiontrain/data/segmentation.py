@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from typing import Any, Literal, Sequence
+from typing import Any, Sequence
 
 import numpy as np
-import pytorch_lightning as pl
 import torch
 from torch.utils.data import Dataset
 
-from visiontrain.data.augment import build_pipeline
-from visiontrain.data.bad_samples import HINT, BadSamples, check_policy, load_or_skip, require_nonempty
+from visiontrain.data.base import VisionDataModule
+from visiontrain.data.bad_samples import HINT, BadSamples, load_or_skip, require_nonempty
 from visiontrain.data.check_cache import check_samples
 from visiontrain.data.formats.segmentation_samples import BINARY_255, IGNORE_INDEX, SegmentationSamples, check_sample
-from visiontrain.data.split_loaders import SplitLoaders
 from visiontrain.data.splits import complete_splits
 from visiontrain.errors import DataError
 
@@ -38,51 +36,25 @@ class SegmentationDataset(Dataset):
         return out["image"], out["mask"].long()
 
 
-class SegmentationDataModule(SplitLoaders, pl.LightningDataModule):
+class SegmentationDataModule(VisionDataModule):
     """``batch_size`` is per device. ``on_bad_sample``: ``error`` stops at the first unusable sample (wrong mask size,
     class id beyond the classes, colour mask, image without mask, unreadable image) naming its file; ``skip`` drops
     them, counts them and lists them in the run dir (see ``visiontrain.data.bad_samples``). ``raise`` is the
     older spelling of ``error``."""
 
-    def __init__(
-        self,
-        source: Any,
-        train_transforms: Sequence[Any] | None = None,
-        eval_transforms: Sequence[Any] | None = None,
-        image_size: int | None = None,
-        ignore_index: int = IGNORE_INDEX,
-        on_bad_sample: Literal["error", "skip", "raise"] = "error",
-        val_fraction: float = 0.15,
-        test_fraction: float = 0.15,
-        batch_size: int = 16,
-        eval_batch_size: int | None = None,
-        num_workers: int = 0,
-        pin_memory: bool = False,
-        persistent_workers: bool = False,
-        seed: int = 0,
-    ) -> None:
-        super().__init__()
-        self.source = source
-        self.train_transform = build_pipeline(train_transforms)
-        self.eval_transform = build_pipeline(eval_transforms)
+    def __init__(self, source: Any, train_transforms: Sequence[Any] | None = None,
+                 eval_transforms: Sequence[Any] | None = None, image_size: int | None = None,
+                 ignore_index: int = IGNORE_INDEX, **shared: Any) -> None:
+        super().__init__(source, train_transforms, eval_transforms, **shared)
         self.image_size = image_size  # what the pipelines resize to; predict/export read it
-        self.ignore_index, self.on_bad_sample = ignore_index, check_policy(on_bad_sample)
-        self.bad = BadSamples(self.on_bad_sample)
-        self.val_fraction, self.test_fraction, self.seed = val_fraction, test_fraction, seed
-        self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or batch_size
-        self.loader_kwargs = {"num_workers": num_workers, "pin_memory": pin_memory,
-                              "persistent_workers": persistent_workers and num_workers > 0}
+        self.ignore_index = ignore_index
         self.samples: SegmentationSamples | None = None
-        self.splits: dict[str, np.ndarray] = {}
         self.skipped: list[str] = []
 
     @property
     def class_names(self) -> list[str]:
         self._index()
         return list(self.samples.class_names)
-
-    def prepare_data(self) -> None:
-        self.source.prepare()
 
     def _index(self) -> None:
         if self.samples is not None:
@@ -122,7 +94,7 @@ class SegmentationDataModule(SplitLoaders, pl.LightningDataModule):
             log.warning(f"{seen[BINARY_255]} {BINARY_255}: 255 is read as 'ignore', so these are background only; "
                         "if 255 is your foreground, set data.source.mask_values={255: 1}")
 
-    def _dataset(self, split: str, transform) -> SegmentationDataset:
+    def _dataset(self, split: str) -> SegmentationDataset:
         self._index()
-        return SegmentationDataset(self.samples, self.splits.get(split, np.array([], dtype=np.int64)), transform,
-                                   self.bad)
+        return SegmentationDataset(self.samples, self.splits.get(split, np.array([], dtype=np.int64)),
+                                   self.transform_for(split), self.bad)

@@ -18,6 +18,7 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from visiontrain.callbacks.resumable_loader import resumable_for
 from visiontrain.data.bad_samples import BadSamples
 from visiontrain.data.formats.images import is_image_file, read_rgb
 from visiontrain.errors import ConfigError, DataError
@@ -65,6 +66,7 @@ class StyleDataModule(pl.LightningDataModule):
         mask: str | None = None,
         steps_per_epoch: int = 10,
         on_bad_sample: Literal["error", "skip"] = "error",  # see visiontrain.data.bad_samples
+        exact_resume: bool = False,
     ) -> None:
         super().__init__()
         self.content = [content] if isinstance(content, str) else list(content)
@@ -80,6 +82,7 @@ class StyleDataModule(pl.LightningDataModule):
             raise ConfigError(f"data.steps_per_epoch: at least 1, got {steps_per_epoch}")
         self.pairs: list[StylePair] | None = None
         self.bad = BadSamples(on_bad_sample)
+        self.exact_resume = exact_resume
 
     def setup(self, stage: str | None = None) -> None:
         if self.pairs is None:
@@ -125,7 +128,7 @@ class StyleDataModule(pl.LightningDataModule):
         return [w / total for w in self.style_weights]
 
     def train_dataloader(self) -> DataLoader:
-        return DataLoader(_Steps(self.steps_per_epoch), batch_size=1)
+        return resumable_for(self, DataLoader(_Steps(self.steps_per_epoch), batch_size=1))
 
     def test_dataloader(self) -> DataLoader:
         return DataLoader(_Steps(1), batch_size=1)

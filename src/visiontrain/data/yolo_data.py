@@ -237,6 +237,7 @@ class YoloDataModule(DetectionDataModule):
         pin_memory: bool = False,
         persistent_workers: bool = False,
         seed: int = 0,
+        exact_resume: bool = False,
     ) -> None:
         if with_masks or group_by_aspect_ratio:  # shared keys of the detection configs; not YOLO options
             raise ConfigError("data.with_masks / data.group_by_aspect_ratio: not supported by the YOLO pipeline "
@@ -250,16 +251,18 @@ class YoloDataModule(DetectionDataModule):
         if close_mosaic < 0 or not 0 <= mosaic_scale < 1 or not 0 <= mosaic_translate <= 0.5:
             raise ConfigError("data.close_mosaic must be >= 0, data.mosaic_scale in [0, 1), "
                               "data.mosaic_translate in [0, 0.5]")
-        super().__init__(source, train_transforms, eval_transforms, box_filter, False, train_difficult, on_bad_sample,
-                         val_fraction, test_fraction, False, batch_size, eval_batch_size, num_workers, pin_memory,
-                         persistent_workers, seed)
+        super().__init__(source, train_transforms, eval_transforms, box_filter=box_filter, train_difficult=train_difficult,
+                         on_bad_sample=on_bad_sample, val_fraction=val_fraction, test_fraction=test_fraction,
+                         batch_size=batch_size, eval_batch_size=eval_batch_size, num_workers=num_workers,
+                         pin_memory=pin_memory, persistent_workers=persistent_workers, seed=seed,
+                         exact_resume=exact_resume)
         self.img_size, self.mosaic, self.close_mosaic = img_size, mosaic, close_mosaic
         self.mosaic_scale, self.mosaic_translate = mosaic_scale, mosaic_translate
         self.image_cache = min(8 * batch_size, 1000) if image_cache is None else image_cache
         self.loader_kwargs["collate_fn"] = collate
 
     def _dataset(self, split: str) -> YoloDataset:
-        self._load()
+        self._index()
         if split not in self.datasets:
             train = split == "train"
             self.datasets[split] = YoloDataset(

@@ -159,13 +159,41 @@ def _signature_of(target: str, path: str) -> tuple[Any, inspect.Signature | None
     except Exception as exc:  # ImportError, AttributeError
         raise ConfigError(f"{path}._target_: cannot import '{target}' ({type(exc).__name__})") from None
     try:
-        return obj, inspect.signature(obj)
+        return obj, _forwarded(obj, inspect.signature(obj))
     except (TypeError, ValueError):  # builtins without a signature: nothing to check
         return obj, None
 
 
+def _forwarded(obj: Any, sig: inspect.Signature) -> inspect.Signature:
+    """A visiontrain class whose ``__init__`` takes ``**shared`` passes them on to its base class (the datamodules
+    to VisionDataModule): its keys are the union down the chain, so a wrong key is still named."""
+    params = dict(sig.parameters)
+    cls = obj
+    while (inspect.isclass(cls) and cls.__module__.startswith("visiontrain.")
+           and any(p.kind == p.VAR_KEYWORD for p in params.values())):
+        base = next((b for b in cls.__mro__[1:] if "__init__" in vars(b)), None)
+        if base is None or base is object:
+            break
+        inherited = inspect.signature(base.__init__).parameters
+        params = {n: p for n, p in params.items() if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+        for name, p in list(inherited.items())[1:]:  # (self)
+            if name not in params:
+                params[name] = p.replace(kind=p.KEYWORD_ONLY) if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) else p
+        cls = base
+    ordered = sorted(params.values(), key=lambda p: p.kind)  # a valid Signature: positional, *args, keyword, **kw
+    return sig.replace(parameters=ordered)
+
+
 def _type_hints(obj: Any) -> dict[str, Any]:
-    fn = obj.__init__ if inspect.isclass(obj) else obj
+    if inspect.isclass(obj):  # the bases' too: keys forwarded to them (see _forwarded) keep their types
+        out: dict[str, Any] = {}
+        for cls in reversed([c for c in obj.__mro__ if "__init__" in vars(c) and c is not object]):
+            out.update(_hints_of(cls.__init__))
+        return out
+    return _hints_of(obj)
+
+
+def _hints_of(fn: Any) -> dict[str, Any]:
     try:
         return typing.get_type_hints(fn)
     except Exception:  # one unresolvable forward reference (WandbLogger's 'Run'): resolve the others one by one
