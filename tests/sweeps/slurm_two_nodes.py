@@ -56,7 +56,7 @@ class TwoNodeSlurm:
                 raise Unavailable("needs Slurm (slurm-wlm) and munge; no apt-get to install them")
             env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
             done = subprocess.run("apt-get update -qq && apt-get install -y -qq slurm-wlm munge", shell=True,
-                                  env=env, capture_output=True, text=True, timeout=600)
+                                  check=False, env=env, capture_output=True, text=True, timeout=600)
             if done.returncode != 0 or shutil.which("slurmctld") is None:
                 raise Unavailable(f"apt-get install slurm-wlm munge failed: {done.stderr[-500:]}")
 
@@ -151,11 +151,10 @@ MailProg=/bin/true
     def _daemon(self, name, ns, cmd):
         if ns is not None:
             cmd = self.on_node(ns, cmd)
-        log = open(self.root / f"{name}.out", "w")
         user = {"user": "munge", "group": "munge", "extra_groups": []} if name == "munged" else {}
-        self.procs[name] = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env,
-                                            start_new_session=True, **user)
-        log.close()
+        with open(self.root / f"{name}.out", "w") as log:  # the child keeps its own descriptor
+            self.procs[name] = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=self.env,
+                                                start_new_session=True, **user)
 
     def _alive(self, name):
         if self.procs[name].poll() is not None:
