@@ -13,13 +13,16 @@ def figure_to_array(fig) -> np.ndarray:
     return np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
 
 
-def log_image_array(trainer, key: str, image: np.ndarray) -> bool:
-    """Send an HxWx3 uint8 image to the image-capable loggers; True when at least one took it."""
+def log_image_array(trainer, key: str, image: np.ndarray, wandb: bool = True) -> bool:
+    """Send an HxWx3 uint8 image to the image-capable loggers (W&B too unless ``wandb=False``: it has the native
+    overlays of the same samples); True when at least one took it."""
     from pytorch_lightning.loggers import MLFlowLogger, TensorBoardLogger, WandbLogger
 
     sent = False
     for lg in trainer.loggers:
         if isinstance(lg, WandbLogger):
+            if not wandb:
+                continue
             lg.log_image(key=key, images=[image], step=trainer.global_step)
         elif isinstance(lg, TensorBoardLogger):
             lg.experiment.add_image(key, image, trainer.global_step, dataformats="HWC")
@@ -40,14 +43,20 @@ def log_figure(trainer, key: str, make_figure: Callable, save: bool = False) -> 
     wants = any(isinstance(lg, (WandbLogger, TensorBoardLogger, MLFlowLogger)) for lg in trainer.loggers)
     if not (wants or save):
         return
+    run_dir = trainer.default_root_dir if save else None
+    save_and_log(trainer, key, make_figure(), Path(run_dir) / f"{key.replace('/', '_')}.png" if run_dir else None)
+
+
+def save_and_log(trainer, key: str, fig, path: Path | None, wandb: bool = True) -> Path | None:
+    """The one way a family figure leaves: closed, sent to the image loggers under ``key``, saved at ``path``."""
     import matplotlib.pyplot as plt
 
-    fig = make_figure()
     image = figure_to_array(fig)
     plt.close(fig)
-    log_image_array(trainer, key, image)
-    if save and trainer.default_root_dir:
-        from PIL import Image
+    log_image_array(trainer, key, image, wandb)
+    if path is None:
+        return None
+    from PIL import Image
 
-        path = Path(trainer.default_root_dir) / f"{key.replace('/', '_')}.png"
-        Image.fromarray(image).save(path)
+    Image.fromarray(image).save(path)
+    return path
