@@ -67,3 +67,18 @@ def test_figures_label_background_and_bad_threshold_is_named(tmp_path):
     assert (tmp_path / "c.png").stat().st_size > 10_000
     with pytest.raises(ConfigError, match=r"model.confusion_score_threshold: 1.5 must be in \[0, 1\)"):
         DetectionConfusion(2, score_threshold=1.5)
+
+
+def test_per_class_rows_take_ap_from_the_map_and_precision_recall_from_the_matrix():
+    from visiontrain.models.detection.metrics import make_map
+    from visiontrain.results.class_tables import detection_rows
+
+    metric = make_map(class_metrics=True)
+    gt, pred = _gt([[0, 0, 10, 10], [20, 20, 30, 30]], [0, 1]), _pred([[0, 0, 10, 10]], [0], [0.9])
+    metric.update([pred], [gt])
+    confusion = DetectionConfusion(2)
+    confusion.update([pred], [gt])
+    rows = detection_rows(metric.compute(), confusion.compute().numpy(), ["cat", "dog"])
+    assert rows[0] == ["cat", 1.0, 1.0, 1.0, 1.0, 1]
+    assert rows[1][0] == "dog" and rows[1][1:3] == [0.0, 0.0] and rows[1][4] == 0.0 and rows[1][5] == 1
+    assert rows[1][3] is None  # dog never predicted: no precision, not 0

@@ -60,3 +60,27 @@ def save_and_log(trainer, key: str, fig, path: Path | None, wandb: bool = True) 
 
     Image.fromarray(image).save(path)
     return path
+
+
+def picture_with_legend(picture: np.ndarray, legend: list[tuple[str, object]], title: str = ""):
+    """An HxWx3 picture at about its own size with a legend beside it: ``(label, RGB 0-255 colour or None)`` items,
+    None for a class left uncoloured. Returns (figure, axes) for column titles."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    h, w = picture.shape[:2]
+    scale = max(4.0, min(12.0, w / 70)) / w
+    fig, ax = plt.subplots(figsize=(w * scale + 2.4, h * scale + 0.6), dpi=100, layout="constrained")
+    ax.imshow(picture, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=9)
+    handles = [Patch(facecolor="none", edgecolor="grey", label=label) if colour is None else
+               Patch(facecolor=[c / 255 for c in colour], label=label) for label, colour in legend[:32]]
+    fig.legend(handles=handles, loc="outside right upper", fontsize=8, title="classes", title_fontsize=8,
+               frameon=False)
+    return fig, ax
