@@ -22,7 +22,7 @@ import pytorch_lightning as pl
 from _common import alternate, describe, median, parser
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from helpers import compose_cfg  # noqa: E402
+from helpers import compose_cfg
 
 RUNS = {
     "det": ["experiment=det_shapes_frcnn", "data.source.num_train=16", "data.source.num_val=16",

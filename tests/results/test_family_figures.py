@@ -80,6 +80,6 @@ def test_segmentation_panels_and_tables(seg_run):
     tables = _tables(seg_run)
     per_class = tables["val/per_class"]
     assert per_class["columns"] == ["class", "IoU", "precision", "recall", "true pixels"]
-    assert [row[0] for row in per_class["data"]][0] == "background" and sum(r[4] for r in per_class["data"]) > 0
+    assert per_class["data"][0][0] == "background" and sum(r[4] for r in per_class["data"]) > 0
     image = tables["val/samples"]["data"][0][1]
     assert set(image["masks"]) == {"prediction", "ground_truth"}

@@ -23,11 +23,11 @@ from visiontrain.models.detection.data_classes import take_classes_from_data
 from visiontrain.models.detection.metrics import Backend, log_map, make_map, metric_inputs
 from visiontrain.models.detection.overlays import log_detections
 from visiontrain.models.optim import build_optimizers
-from visiontrain.results.detection_confusion import DetectionConfusion
 from visiontrain.models.yolo.ema import make_ema
 from visiontrain.models.yolo.loss import YOLOLoss
 from visiontrain.models.yolo.network import Scale, YOLONet
 from visiontrain.models.yolo.postprocess import nms, to_original
+from visiontrain.results.detection_confusion import DetectionConfusion
 
 log = logging.getLogger(__name__)
 
