@@ -70,11 +70,12 @@ def test_wandb_gets_native_box_overlays(tmp_path, monkeypatch):
 
     from visiontrain.models.detection.overlays import log_detections
 
-    calls = []
+    calls, tables = [], []
     monkeypatch.setattr(WandbLogger, "log_image", lambda self, **kw: calls.append(kw))
+    monkeypatch.setattr(WandbLogger, "log_table", lambda self, key, **kw: tables.append((key, kw)))
 
     class Trainer:
-        is_global_zero, global_step = True, 7
+        is_global_zero, global_step, default_root_dir = True, 7, str(tmp_path)
         loggers = [WandbLogger(save_dir=str(tmp_path), offline=True)]
 
     pred = {"boxes": torch.tensor([[1.0, 2, 30, 40], [5, 5, 9, 9]]), "scores": torch.tensor([0.9, 0.1]),
@@ -88,3 +89,6 @@ def test_wandb_gets_native_box_overlays(tmp_path, monkeypatch):
     assert p["box_caption"] == "dog 0.90" and p["position"] == {"minX": 1.0, "minY": 2.0, "maxX": 30.0, "maxY": 40.0}
     assert boxes["ground_truth"]["box_data"][0]["class_id"] == 1
     assert boxes["predictions"]["class_labels"] == {0: "cat", 1: "dog"}
+    (key, table), = tables  # the same samples as a table row, its image carrying the boxes
+    assert key == "val/samples" and table["data"][0][2:] == [1, 1, "dog"]
+    assert (tmp_path / "val_batch_labels.png").is_file() and (tmp_path / "val_batch_pred.png").is_file()

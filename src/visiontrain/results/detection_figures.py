@@ -93,19 +93,9 @@ def log_detection_curves(trainer, result: dict, stage: str, class_names: Sequenc
     per_class = curves(result, class_names, "bbox_" if "bbox_precision" in result else "")
     if not per_class:
         return []
-    import matplotlib.pyplot as plt
-    from PIL import Image
+    from visiontrain.utils.figures import save_and_log
 
-    from visiontrain.utils.figures import figure_to_array, log_image_array
-
-    saved = []
     run_dir = Path(trainer.default_root_dir)
-    for name, draw in FILES.items():
-        fig = draw(per_class)
-        image = figure_to_array(fig)
-        plt.close(fig)
-        log_image_array(trainer, f"{stage}/{name}", image)
-        path = run_dir / (f"{name}.png" if stage == "val" else f"{stage}_{name}.png")
-        Image.fromarray(image).save(path)
-        saved.append(path)
-    return saved
+    prefix = "" if stage == "val" else f"{stage}_"
+    return [save_and_log(trainer, f"{stage}/{name}", draw(per_class), run_dir / f"{prefix}{name}.png")
+            for name, draw in FILES.items()]

@@ -73,19 +73,12 @@ def log_segmentation_figures(trainer, jaccard, stage: str, names: Sequence[str])
         matrix = jaccard.confmat.detach().cpu().numpy().copy()
     if not trainer.is_global_zero or matrix.sum() == 0:
         return []
-    import matplotlib.pyplot as plt
-    from PIL import Image
+    from visiontrain.results.class_tables import SEGMENTATION_COLUMNS, log_class_table, segmentation_rows
+    from visiontrain.utils.figures import save_and_log
 
-    from visiontrain.utils.figures import figure_to_array, log_image_array
-
-    saved = []
+    log_class_table(trainer, stage, SEGMENTATION_COLUMNS, lambda: segmentation_rows(matrix, names))
     prefix = "" if stage == "val" else f"{stage}_"
-    for name, fig in (("confusion_matrix_normalized", confusion_figure(matrix, names)),
-                      ("iou_per_class", iou_figure(iou_from_confusion(matrix), names))):
-        image = figure_to_array(fig)
-        plt.close(fig)
-        log_image_array(trainer, f"{stage}/{name}", image)
-        path = Path(trainer.default_root_dir) / f"{prefix}{name}.png"
-        Image.fromarray(image).save(path)
-        saved.append(path)
-    return saved
+    run_dir = Path(trainer.default_root_dir)
+    return [save_and_log(trainer, f"{stage}/{name}", fig, run_dir / f"{prefix}{name}.png")
+            for name, fig in (("confusion_matrix_normalized", confusion_figure(matrix, names)),
+                              ("iou_per_class", iou_figure(iou_from_confusion(matrix), names)))]

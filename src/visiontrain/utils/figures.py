@@ -13,13 +13,16 @@ def figure_to_array(fig) -> np.ndarray:
     return np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
 
 
-def log_image_array(trainer, key: str, image: np.ndarray) -> bool:
-    """Send an HxWx3 uint8 image to the image-capable loggers; True when at least one took it."""
+def log_image_array(trainer, key: str, image: np.ndarray, wandb: bool = True) -> bool:
+    """Send an HxWx3 uint8 image to the image-capable loggers (W&B too unless ``wandb=False``: it has the native
+    overlays of the same samples); True when at least one took it."""
     from pytorch_lightning.loggers import MLFlowLogger, TensorBoardLogger, WandbLogger
 
     sent = False
     for lg in trainer.loggers:
         if isinstance(lg, WandbLogger):
+            if not wandb:
+                continue
             lg.log_image(key=key, images=[image], step=trainer.global_step)
         elif isinstance(lg, TensorBoardLogger):
             lg.experiment.add_image(key, image, trainer.global_step, dataformats="HWC")
@@ -40,14 +43,44 @@ def log_figure(trainer, key: str, make_figure: Callable, save: bool = False) -> 
     wants = any(isinstance(lg, (WandbLogger, TensorBoardLogger, MLFlowLogger)) for lg in trainer.loggers)
     if not (wants or save):
         return
+    run_dir = trainer.default_root_dir if save else None
+    save_and_log(trainer, key, make_figure(), Path(run_dir) / f"{key.replace('/', '_')}.png" if run_dir else None)
+
+
+def save_and_log(trainer, key: str, fig, path: Path | None, wandb: bool = True) -> Path | None:
+    """The one way a family figure leaves: closed, sent to the image loggers under ``key``, saved at ``path``."""
     import matplotlib.pyplot as plt
 
-    fig = make_figure()
     image = figure_to_array(fig)
     plt.close(fig)
-    log_image_array(trainer, key, image)
-    if save and trainer.default_root_dir:
-        from PIL import Image
+    log_image_array(trainer, key, image, wandb)
+    if path is None:
+        return None
+    from PIL import Image
 
-        path = Path(trainer.default_root_dir) / f"{key.replace('/', '_')}.png"
-        Image.fromarray(image).save(path)
+    Image.fromarray(image).save(path)
+    return path
+
+
+def picture_with_legend(picture: np.ndarray, legend: list[tuple[str, object]], title: str = ""):
+    """An HxWx3 picture at about its own size with a legend beside it: ``(label, RGB 0-255 colour or None)`` items,
+    None for a class left uncoloured. Returns (figure, axes) for column titles."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    h, w = picture.shape[:2]
+    scale = max(4.0, min(12.0, w / 70)) / w
+    fig, ax = plt.subplots(figsize=(w * scale + 2.4, h * scale + 0.6), dpi=100, layout="constrained")
+    ax.imshow(picture, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=9)
+    handles = [Patch(facecolor="none", edgecolor="grey", label=label) if colour is None else
+               Patch(facecolor=[c / 255 for c in colour], label=label) for label, colour in legend[:32]]
+    fig.legend(handles=handles, loc="outside right upper", fontsize=8, title="classes", title_fontsize=8,
+               frameon=False)
+    return fig, ax

@@ -71,13 +71,27 @@ def flatten(result: dict, stage: str, class_names: Sequence[str], masks: bool = 
 
 
 def log_map(module, metric: MeanAveragePrecision, stage: str, class_names: Sequence[str], masks: bool = False,
-            class_metrics: bool = True) -> None:
-    """Compute, reset and log a stage's mAP from a LightningModule (detection and YOLO share this)."""
+            class_metrics: bool = True, confusion=None) -> None:
+    """Compute, reset and log a stage's mAP from a LightningModule (detection and YOLO share this); then its curves,
+    its confusion matrix (``confusion``: a results.detection_confusion.DetectionConfusion) and per-class table."""
     result = metric.compute()  # torchmetrics syncs the states across DDP processes first, so every rank logs the same
     metric.reset()
+    matrix = None
+    if confusion is not None:
+        matrix = confusion.compute().cpu().numpy()  # synced the same way: every rank takes part
+        confusion.reset()
     for name, value in flatten(result, stage, class_names, masks, class_metrics).items():
         module.log(name, value if math.isfinite(value) else -1.0, prog_bar=name.endswith(("/map", "/map_50")))
-    if getattr(module, "_trainer", None) is not None:
-        from visiontrain.results.detection_figures import log_detection_curves
+    if getattr(module, "_trainer", None) is None:
+        return
+    from visiontrain.results.detection_figures import log_detection_curves
 
-        log_detection_curves(module.trainer, result, stage, class_names)
+    trainer = module.trainer
+    log_detection_curves(trainer, result, stage, class_names)
+    if matrix is not None:
+        from visiontrain.results.class_tables import DETECTION_COLUMNS, detection_rows, log_class_table
+        from visiontrain.results.detection_confusion import log_detection_confusion
+
+        log_detection_confusion(trainer, matrix, stage, class_names, confusion.score_threshold,
+                                confusion.iou_threshold)
+        log_class_table(trainer, stage, DETECTION_COLUMNS, lambda: detection_rows(result, matrix, class_names))

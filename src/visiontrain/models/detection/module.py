@@ -20,6 +20,7 @@ from visiontrain.models.detection.metrics import Backend, log_map, make_map, met
 from visiontrain.models.detection.overlays import log_detections
 from visiontrain.models.detection.weights import load_detector_file
 from visiontrain.models.optim import build_optimizers
+from visiontrain.results.detection_confusion import DetectionConfusion
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ class Detector(pl.LightningModule):
         class_metrics: bool = True,
         log_images: int = 4,
         image_score_threshold: float = 0.3,
+        confusion_score_threshold: float = 0.25,
     ) -> None:
         super().__init__()
         # plain containers only: checkpoints are read back with weights_only=True, which refuses OmegaConf objects
@@ -75,6 +77,8 @@ class Detector(pl.LightningModule):
             load_detector_file(self.model, h.weights_path)
         self.val_map = make_map(self.masks, h.class_metrics, h.map_backend)
         self.test_map = make_map(self.masks, h.class_metrics, h.map_backend)
+        self.val_confusion, self.test_confusion = (
+            DetectionConfusion(len(class_names), h.get("confusion_score_threshold", 0.25)) for _ in range(2))
 
     def setup(self, stage: str) -> None:
         dm = getattr(self.trainer, "datamodule", None)
@@ -112,6 +116,7 @@ class Detector(pl.LightningModule):
         predictions = self(images)
         preds, gts = metric_inputs(predictions, targets, self.masks)
         (self.val_map if stage == "val" else self.test_map).update(preds, gts)
+        (self.val_confusion if stage == "val" else self.test_confusion).update(preds, gts)
         if batch_idx == 0 and stage == "val" and self.hparams.log_images and not self.trainer.sanity_checking:
             n = self.hparams.log_images
             log_detections(self.trainer, f"{stage}/detections", images[:n], preds[:n], gts[:n], self.class_names,
@@ -123,14 +128,14 @@ class Detector(pl.LightningModule):
     def test_step(self, batch, batch_idx: int) -> None:
         self._eval_step(batch, batch_idx, "test")
 
-    def _log_map(self, metric, stage: str) -> None:
-        log_map(self, metric, stage, self.class_names, self.masks, self.hparams.class_metrics)
+    def _log_map(self, metric, stage: str, confusion) -> None:
+        log_map(self, metric, stage, self.class_names, self.masks, self.hparams.class_metrics, confusion)
 
     def on_validation_epoch_end(self) -> None:
-        self._log_map(self.val_map, "val")
+        self._log_map(self.val_map, "val", self.val_confusion)
 
     def on_test_epoch_end(self) -> None:
-        self._log_map(self.test_map, "test")
+        self._log_map(self.test_map, "test", self.test_confusion)
 
     def on_train_epoch_end(self) -> None:
         dm = getattr(self.trainer, "datamodule", None)

@@ -1,5 +1,6 @@
 """Validation images with predicted and true boxes: W&B's native box overlays (toggleable, with class names and
-scores); boxes drawn into the pixels for TensorBoard / MLflow."""
+scores) and a table of them; the labelled mosaics (results/detection_mosaic.py) for the other image loggers and
+the run dir."""
 
 from __future__ import annotations
 
@@ -28,33 +29,40 @@ def _box_data(boxes: torch.Tensor, labels: torch.Tensor, names: Sequence[str], s
 
 def log_detections(trainer, key: str, images: Sequence[torch.Tensor], predictions: Sequence[dict],
                    targets: Sequence[dict], class_names: Sequence[str], score_threshold: float) -> None:
-    from pytorch_lightning.loggers import WandbLogger
+    """``key``: ``<stage>/detections``. W&B: native box overlays and a table of the samples; every image logger and
+    the run dir: the labelled mosaics ``<stage>_batch_labels.png`` / ``<stage>_batch_pred.png``."""
+    from pathlib import Path
 
-    from visiontrain.utils.figures import log_image_array
+    from visiontrain.results.detection_mosaic import mosaics
+    from visiontrain.results.publish import log_table, wandb_loggers
+    from visiontrain.utils.figures import save_and_log
 
     if not trainer.is_global_zero or not images:
         return
     kept = [{k: v[p["scores"] >= score_threshold] for k, v in p.items() if k in ("boxes", "labels", "scores")}
             for p in predictions]
-    class_labels = {i: n for i, n in enumerate(class_names)}
-    pictures = [_to_uint8(im) for im in images]
-    for lg in trainer.loggers:
-        if isinstance(lg, WandbLogger):
-            boxes = [{"predictions": {"box_data": _box_data(p["boxes"], p["labels"], class_names, p["scores"]),
-                                      "class_labels": class_labels},
-                      "ground_truth": {"box_data": _box_data(t["boxes"], t["labels"], class_names, None),
-                                       "class_labels": class_labels}} for p, t in zip(kept, targets)]
+    stage = key.split("/", 1)[0]
+    loggers = wandb_loggers(trainer)
+    if loggers:
+        class_labels = {i: n for i, n in enumerate(class_names)}
+        pictures = [_to_uint8(im) for im in images]
+        boxes = [{"predictions": {"box_data": _box_data(p["boxes"], p["labels"], class_names, p["scores"]),
+                                  "class_labels": class_labels},
+                  "ground_truth": {"box_data": _box_data(t["boxes"], t["labels"], class_names, None),
+                                   "class_labels": class_labels}} for p, t in zip(kept, targets)]
+        for lg in loggers:
             lg.log_image(key=key, images=pictures, boxes=boxes, step=trainer.global_step)
-    others = [lg for lg in trainer.loggers if not isinstance(lg, WandbLogger)]
-    if others:
-        from torchvision.utils import draw_bounding_boxes, make_grid
 
-        drawn = []
-        for im, p, t in zip(images, kept, targets):
-            pixels = (im.detach().cpu().clamp(0, 1) * 255).byte()
-            pixels = draw_bounding_boxes(pixels, t["boxes"].cpu(), colors="lime", width=1)
-            captions = [f"{class_names[int(label)]} {float(s):.2f}" for label, s in zip(p["labels"], p["scores"])]
-            drawn.append(draw_bounding_boxes(pixels, p["boxes"].cpu(), captions, colors="red", width=2))
-        same_size = len({d.shape for d in drawn}) == 1
-        grid = make_grid(drawn, nrow=len(drawn)) if same_size else drawn[0]
-        log_image_array(trainer, key, grid.permute(1, 2, 0).numpy())
+        def rows():
+            import wandb
+
+            return [[i, wandb.Image(pic, boxes=b), len(t["boxes"]), len(p["boxes"]),
+                     ", ".join(sorted({class_names[int(c)] for c in p["labels"]}))]
+                    for i, (pic, b, t, p) in enumerate(zip(pictures, boxes, targets, kept))]
+
+        log_table(trainer, f"{stage}/samples", ["sample", "image", "true boxes", "predicted boxes",
+                                                "predicted classes"], rows)
+    run_dir = getattr(trainer, "default_root_dir", None)
+    for name, fig in mosaics(images, kept, targets, class_names, score_threshold).items():
+        save_and_log(trainer, f"{stage}/{name}", fig, Path(run_dir) / f"{stage}_{name}.png" if run_dir else None,
+                     wandb=False)

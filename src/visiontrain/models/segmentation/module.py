@@ -117,7 +117,7 @@ class SemanticSegmenter(VisionModule):
         if self.log_images_now(batch_idx):
             n = self.hparams.log_images
             log_mask_overlays(self.trainer, f"{stage}/masks", images[:n], masks[:n], preds[:n], self.class_names,
-                              self.ignore_index, save=stage == "test")
+                              self.ignore_index)
 
     def eval_epoch_end(self, stage: str) -> None:
         metrics = self.val_metrics if stage == "val" else self.test_metrics

@@ -27,6 +27,7 @@ from visiontrain.models.yolo.ema import make_ema
 from visiontrain.models.yolo.loss import YOLOLoss
 from visiontrain.models.yolo.network import Scale, YOLONet
 from visiontrain.models.yolo.postprocess import nms, to_original
+from visiontrain.results.detection_confusion import DetectionConfusion
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ class YOLODetector(pl.LightningModule):
         class_metrics: bool = True,
         log_images: int = 4,
         image_score_threshold: float = 0.3,
+        confusion_score_threshold: float = 0.25,
         channels_last: bool = True,
         weights_path: str | None = None,
     ) -> None:
@@ -137,6 +139,8 @@ class YOLODetector(pl.LightningModule):
                                   h.assigner_beta)
         self.val_map = make_map(False, h.class_metrics, h.map_backend)
         self.test_map = make_map(False, h.class_metrics, h.map_backend)
+        self.val_confusion, self.test_confusion = (
+            DetectionConfusion(len(class_names), h.get("confusion_score_threshold", 0.25)) for _ in range(2))
 
     def setup(self, stage: str) -> None:
         dm = getattr(self.trainer, "datamodule", None)
@@ -241,6 +245,7 @@ class YOLODetector(pl.LightningModule):
             d["boxes"] = to_original(d["boxes"], t["letterbox"], t["orig_size"])
         preds, gts = metric_inputs(dets, targets)
         (self.val_map if stage == "val" else self.test_map).update(preds, gts)
+        (self.val_confusion if stage == "val" else self.test_confusion).update(preds, gts)
         if batch_idx == 0 and stage == "val" and self.hparams.log_images and not self.trainer.sanity_checking:
             n = self.hparams.log_images
             boxed_preds = [{**p, "boxes": _letterboxed(p["boxes"], t["letterbox"])} for p, t in zip(preds, targets)]
@@ -253,14 +258,14 @@ class YOLODetector(pl.LightningModule):
     def test_step(self, batch, batch_idx: int) -> None:
         self._eval_step(batch, batch_idx, "test")
 
-    def _log_map(self, metric, stage: str) -> None:
-        log_map(self, metric, stage, self.class_names, False, self.hparams.class_metrics)
+    def _log_map(self, metric, stage: str, confusion) -> None:
+        log_map(self, metric, stage, self.class_names, False, self.hparams.class_metrics, confusion)
 
     def on_validation_epoch_end(self) -> None:
-        self._log_map(self.val_map, "val")
+        self._log_map(self.val_map, "val", self.val_confusion)
 
     def on_test_epoch_end(self) -> None:
-        self._log_map(self.test_map, "test")
+        self._log_map(self.test_map, "test", self.test_confusion)
 
     @torch.no_grad()
     def predict(self, images: Sequence[np.ndarray | torch.Tensor | str | Path]) -> list[dict[str, torch.Tensor]]:
