@@ -15,7 +15,10 @@ import sys
 import pytest
 from slurm_two_nodes import TwoNodeSlurm, Unavailable
 
-pytestmark = pytest.mark.slow
+pytestmark = [  # opt-in, as test_slurm_real.py: it installs system packages and starts daemons
+    pytest.mark.slow,
+    pytest.mark.skipif(os.environ.get("VT_SLURM_TESTS") != "1", reason="needs root + apt: set VT_SLURM_TESTS=1"),
+]
 
 ARGS = ["logger=csv", "trainer.max_epochs=1", "trainer.limit_train_batches=4", "trainer.limit_val_batches=2",
         "trainer.limit_test_batches=2", "trainer.num_sanity_val_steps=0", "trainer.enable_progress_bar=false",
