@@ -27,7 +27,7 @@ _HYDRA_KEYS = {"_target_", "_partial_", "_recursive_", "_convert_", "_args_"}
 
 
 # Sections that others interpolate from come first, so an error names the key the user set.
-_FIRST = ("paths", "trainer", "data")
+_FIRST = ("paths", "trainer", "callbacks", "data")  # callbacks before data: data.exact_resume follows a callback key
 
 
 def validate_config(cfg: DictConfig, sections: Sequence[str] | None = None) -> None:

@@ -35,9 +35,10 @@ class ObjectLocalizer(ImageClassifier):
         optimizer: Callable | None = None,
         scheduler: Callable | None = None,
         scheduler_interval: str = "epoch",
+        compile: bool = False,
     ) -> None:
         super().__init__(backbone, weights, weights_path, transfer, class_names, dropout, label_smoothing, optimizer,
-                         scheduler, scheduler_interval)
+                         scheduler, scheduler_interval, compile)
         self.box_weight, self.l1_weight = box_weight, l1_weight
 
     def _keep_spatial_layout(self) -> None:

@@ -13,6 +13,7 @@ from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 
 from visiontrain.errors import ConfigError, DataError
 from visiontrain.families.base_module import VisionModule
+from visiontrain.models.compile import compile_for_training
 from visiontrain.models.classification.backbones import create_backbone
 from visiontrain.models.classification.transfer import (
     TransferConfig,
@@ -52,6 +53,7 @@ class ImageClassifier(VisionModule):
         optimizer: Callable | None = None,
         scheduler: Callable | None = None,
         scheduler_interval: str = "epoch",
+        compile: bool = False,  # torch.compile the network for training (models/compile.py)
     ) -> None:
         super().__init__(optimizer, scheduler)
         self.transfer = transfer if isinstance(transfer, TransferConfig) else TransferConfig(**(transfer or {}))
@@ -114,6 +116,7 @@ class ImageClassifier(VisionModule):
             set_frozen(self.backbone, True)  # before DDP wraps the model: it then leaves these parameters alone
         if stage == "fit" and self.transfer.mode == "warmup":
             self._allow_unused_parameters_under_ddp()
+        compile_for_training(self, stage, self.backbone, self.head)
 
     def _data_class_names(self) -> list[str] | None:
         dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None

@@ -12,6 +12,7 @@ from torch import nn
 
 from visiontrain.errors import ConfigError, DataError
 from visiontrain.families.base_module import VisionModule
+from visiontrain.models.compile import compile_for_training
 from visiontrain.models.classification.module import Normalize
 from visiontrain.models.segmentation.encoder_unet import EncoderUNet
 from visiontrain.models.segmentation.losses import LossConfig, SegmentationLoss
@@ -47,6 +48,7 @@ class SemanticSegmenter(VisionModule):
         optimizer: Callable | None = None,
         scheduler: Callable | None = None,
         scheduler_interval: Literal["epoch", "step"] = "epoch",
+        compile: bool = False,  # torch.compile the network for training (models/compile.py)
     ) -> None:
         super().__init__(optimizer, scheduler)
         self.unet_cfg, self.encoder_cfg = as_config(UNetConfig, unet), as_config(EncoderConfig, encoder)
@@ -94,6 +96,7 @@ class SemanticSegmenter(VisionModule):
                         (self.hparams.ignore_index if self.hparams.ignore_index is not None else 255))
         elif data_classes is not None and list(data_classes) != self.class_names:
             raise DataError(f"the data's classes {list(data_classes)} differ from the model's {self.class_names}")
+        compile_for_training(self, stage, self.net)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.net(self.normalize(images))

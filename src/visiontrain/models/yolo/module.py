@@ -22,6 +22,7 @@ from visiontrain.errors import ConfigError
 from visiontrain.models.detection.data_classes import take_classes_from_data
 from visiontrain.models.detection.metrics import Backend, log_map, make_map, metric_inputs
 from visiontrain.models.detection.overlays import log_detections
+from visiontrain.models.compile import compile_for_training
 from visiontrain.models.optim import build_optimizers
 from visiontrain.models.yolo.ema import make_ema
 from visiontrain.models.yolo.loss import YOLOLoss
@@ -102,6 +103,7 @@ class YOLODetector(pl.LightningModule):
         confusion_score_threshold: float = 0.25,
         channels_last: bool = True,
         weights_path: str | None = None,
+        compile: bool = False,  # torch.compile the trained network (models/compile.py)
     ) -> None:
         super().__init__()
         if not 0 <= conf_threshold < 1 or not 0 < iou_threshold <= 1:
@@ -151,6 +153,7 @@ class YOLODetector(pl.LightningModule):
         if self.hparams.img_size is None:
             self.hparams["img_size"] = data_size
         take_classes_from_data(self, dm, stage, built=self.net is not None)
+        compile_for_training(self, stage, self.net)  # the trained network; the EMA copy evaluates uncompiled
 
     @staticmethod
     def slim_state_dict(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
