@@ -12,7 +12,7 @@ from typing import Any
 from visiontrain.utils.checkpoints import CONFIG_KEY, load_checkpoint
 
 WEIGHTS_NAME = "weights.pt"
-MARKER = "visiontrain_weights"  # {"from": checkpoint file name, "half": tensors stored as fp16}
+MARKER = "visiontrain_weights"  # {"from": the checkpoint file it was made from}
 # Lightning's load_from_checkpoint needs these besides state_dict; epoch/step say where the weights come from
 _KEPT = ("hyper_parameters", "hparams_name", "pytorch-lightning_version", "epoch", "global_step", CONFIG_KEY)
 _FP16_MAX = 65504.0

@@ -42,7 +42,8 @@ def _background(rng: np.random.Generator, size: int, kinds: tuple[str, ...]) -> 
         return np.clip(base + noise, 0, 255).astype(np.uint8)
     source = _bundled(PHOTOS[rng.integers(len(PHOTOS))] if kind == "photo" else TEXTURES[rng.integers(len(TEXTURES))])
     h, w = source.shape[:2]
-    crop = int(rng.integers(max(size, min(h, w) // 8), min(h, w) + 1))
+    short = min(h, w)  # a bundled image smaller than ``size`` (coins: 303 px) is cropped whole and enlarged
+    crop = int(rng.integers(min(max(size, short // 8), short), short + 1))
     y, x = int(rng.integers(0, h - crop + 1)), int(rng.integers(0, w - crop + 1))
     from PIL import Image
 
