@@ -3,10 +3,12 @@ the 2 ranks groups its own half of the training images."""
 
 import json
 
+import pytest
 from det_helpers import DET_FAST, SHAPES_FAST
 from helpers import run_cli
 
 
+@pytest.mark.slow  # a 2-process detection run (~40 s on 2 cores)
 def test_grouped_batches_are_sharded_across_ddp_ranks(tmp_path):
     proc = run_cli("train", [
         "experiment=det_shapes_frcnn", "trainer=ddp_cpu", "data.group_by_aspect_ratio=true", "logger=none",

@@ -52,6 +52,7 @@ def test_weights_file_loads_through_timm_and_is_not_kept_in_the_hparams(tmp_path
     assert model.hparams.encoder["weights_path"] is None  # a checkpoint rebuilds without the file
 
 
+@pytest.mark.slow  # a real run (~55 s on 2 cores); the encoder's build and weights are checked fast above
 def test_unet_timm_trains_on_shapes_seg_and_reloads(tmp_path, data_dir):
     from visiontrain.train import train
     from visiontrain.utils.checkpoints import load_module, read_stored_config

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
@@ -227,17 +227,9 @@ class YoloDataModule(DetectionDataModule):
         box_filter: BoxFilter | dict | None = None,
         with_masks: bool = False,
         train_difficult: bool = False,
-        on_bad_sample: Literal["error", "skip"] = "error",
-        val_fraction: float = 0.15,
-        test_fraction: float = 0.15,
         group_by_aspect_ratio: bool = False,
         batch_size: int = 16,
-        eval_batch_size: int | None = None,
-        num_workers: int = 0,
-        pin_memory: bool = False,
-        persistent_workers: bool = False,
-        seed: int = 0,
-        exact_resume: bool = False,
+        **shared: Any,  # VisionDataModule's (split fractions, loader options, on_bad_sample, seed, exact_resume)
     ) -> None:
         if with_masks or group_by_aspect_ratio:  # shared keys of the detection configs; not YOLO options
             raise ConfigError("data.with_masks / data.group_by_aspect_ratio: not supported by the YOLO pipeline "
@@ -252,10 +244,7 @@ class YoloDataModule(DetectionDataModule):
             raise ConfigError("data.close_mosaic must be >= 0, data.mosaic_scale in [0, 1), "
                               "data.mosaic_translate in [0, 0.5]")
         super().__init__(source, train_transforms, eval_transforms, box_filter=box_filter, train_difficult=train_difficult,
-                         on_bad_sample=on_bad_sample, val_fraction=val_fraction, test_fraction=test_fraction,
-                         batch_size=batch_size, eval_batch_size=eval_batch_size, num_workers=num_workers,
-                         pin_memory=pin_memory, persistent_workers=persistent_workers, seed=seed,
-                         exact_resume=exact_resume)
+                         batch_size=batch_size, **shared)
         self.img_size, self.mosaic, self.close_mosaic = img_size, mosaic, close_mosaic
         self.mosaic_scale, self.mosaic_translate = mosaic_scale, mosaic_translate
         self.image_cache = min(8 * batch_size, 1000) if image_cache is None else image_cache
