@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from visiontrain.callbacks import ExactResume
-from visiontrain.callbacks.resumable_loader import ResumableLoader
+from visiontrain.data.resumable_loader import ResumableLoader
 from visiontrain.data.base import VisionDataModule
 from visiontrain.errors import ConfigError
 

@@ -5,7 +5,7 @@ already trained on every rank."""
 from torch.utils.data import BatchSampler, DataLoader, Dataset
 from torch.utils.data.distributed import DistributedSampler
 
-from visiontrain.callbacks.resumable_loader import ResumableLoader, SeededBatchSampler, make_resumable, sample_seed
+from visiontrain.data.resumable_loader import ResumableLoader, SeededBatchSampler, make_resumable, sample_seed
 
 
 class Items(Dataset):

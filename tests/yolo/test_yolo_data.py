@@ -12,7 +12,7 @@ DATA = ("experiment=det_shapes_yolo", "data.source.num_train=6", "data.source.nu
 
 
 def _samples(dataset, order, epoch):
-    from visiontrain.callbacks.resumable_loader import SeededSamples
+    from visiontrain.data.resumable_loader import SeededSamples
 
     dataset.set_epoch(epoch, 10)
     seeded = SeededSamples(dataset)  # how training reads samples: every RNG seeded per sample

@@ -2,11 +2,11 @@
 
 Lightning restores weights, optimizer, schedulers and loop counters, but a resumed epoch would start its loader from
 the first batch with a new shuffle, and the RNGs (dropout, RoI sampling) would start from the seed. The datamodule's
-``exact_resume`` setting makes its training loader resumable (``resumable_loader.resumable_for``; the data configs
-follow ``callbacks.exact_resume.enabled``); this callback stores the global RNG states in every checkpoint,
-putting them back just before the first resumed training step. Under DDP each rank's states are gathered into the
-checkpoint (rank 0 writes it) and each rank takes its own back; a resume with another number of processes keeps
-the loader position but not the RNG streams (a warning says so).
+``exact_resume`` setting makes its training loader resumable (``visiontrain.data.resumable_loader.resumable_for``;
+the data configs follow ``callbacks.exact_resume.enabled``); this callback stores the global RNG states in every
+checkpoint, putting them back just before the first resumed training step. Under DDP each rank's states are gathered
+into the checkpoint (rank 0 writes it) and each rank takes its own back; a resume with another number of processes
+keeps the loader position but not the RNG streams (a warning says so).
 
 Not covered: strategies other than DDP (FSDP, DeepSpeed); Lightning's running epoch means (e.g. ``train/loss`` per
 epoch) of the interrupted epoch cover the batches after the resume only.

@@ -11,7 +11,7 @@ from typing import Any, Literal, Sequence
 import pytorch_lightning as pl
 from torch.utils.data import DataLoader, Dataset
 
-from visiontrain.callbacks.resumable_loader import resumable_for
+from visiontrain.data.resumable_loader import resumable_for
 from visiontrain.data.augment import build_pipeline
 from visiontrain.data.bad_samples import BadSamples, check_policy
 from visiontrain.errors import ConfigError

@@ -18,7 +18,7 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from visiontrain.callbacks.resumable_loader import resumable_for
+from visiontrain.data.resumable_loader import resumable_for
 from visiontrain.data.bad_samples import BadSamples
 from visiontrain.data.formats.images import is_image_file, read_rgb
 from visiontrain.errors import ConfigError, DataError

@@ -185,12 +185,13 @@ def _forwarded(obj: Any, sig: inspect.Signature) -> inspect.Signature:
 
 
 def _type_hints(obj: Any) -> dict[str, Any]:
-    if inspect.isclass(obj):  # the bases' too: keys forwarded to them (see _forwarded) keep their types
+    if inspect.isclass(obj) and obj.__module__.startswith("visiontrain."):  # the bases' too: keys forwarded to them
+        # (see _forwarded) keep their types; other libraries' classes are read as before (no walk of deep MROs)
         out: dict[str, Any] = {}
         for cls in reversed([c for c in obj.__mro__ if "__init__" in vars(c) and c is not object]):
             out.update(_hints_of(cls.__init__))
         return out
-    return _hints_of(obj)
+    return _hints_of(obj.__init__ if inspect.isclass(obj) else obj)
 
 
 def _hints_of(fn: Any) -> dict[str, Any]:

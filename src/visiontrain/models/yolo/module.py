@@ -19,10 +19,10 @@ import pytorch_lightning as pl
 import torch
 
 from visiontrain.errors import ConfigError
+from visiontrain.models.compile import compile_for_training
 from visiontrain.models.detection.data_classes import take_classes_from_data
 from visiontrain.models.detection.metrics import Backend, log_map, make_map, metric_inputs
 from visiontrain.models.detection.overlays import log_detections
-from visiontrain.models.compile import compile_for_training
 from visiontrain.models.optim import build_optimizers
 from visiontrain.models.yolo.ema import make_ema
 from visiontrain.models.yolo.loss import YOLOLoss

@@ -149,8 +149,8 @@ class _Counting:
 def make_resumable(loader: DataLoader, seed: int) -> DataLoader:
     """The same loader over the same dataset with a resumable order; loaders it cannot rebuild faithfully (custom
     samplers or batch samplers, iterable datasets) come back unchanged. Call it inside the datamodule's
-    ``train_dataloader`` (as ExactResume does), where Lightning records the arguments it needs to put its
-    DistributedSampler in under DDP."""
+    ``train_dataloader`` (``resumable_for`` is, from VisionDataModule's), where Lightning records the arguments it
+    needs to put its DistributedSampler in under DDP."""
     if isinstance(loader, ResumableLoader) or not isinstance(loader, DataLoader):
         return loader
     batches = loader.batch_sampler
