@@ -21,6 +21,7 @@ from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, S
 from visiontrain.data.base import VisionDataModule
 from visiontrain.data.bad_samples import BadSamples, load_or_skip, require_nonempty
 from visiontrain.data.formats.detection_records import REPAIRS, DetectionIndex
+from visiontrain.data.splits import complete_splits
 from visiontrain.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -182,7 +183,10 @@ class DetectionDataModule(VisionDataModule):
             raise DataError(f"{type(self.source).__name__}: the dataset defines no classes")
         self.bad.lines += self.index.problems
         self.bad.counts.update(self.index.skipped_images)
-        self.splits = self._complete_splits(self.index.splits, len(self.index))
+        self.splits = complete_splits(None, self.index.splits, self.val_fraction, self.test_fraction, self.seed,
+                                      size=len(self.index))
+        if len(self.splits["train"]) == 0:
+            raise DataError(f"{type(self.source).__name__}: no training images")
         require_nonempty(self.splits, self.source, self.bad)
         sizes = ", ".join(f"{k}={len(v)}" for k, v in self.splits.items())
         objects = sum(len(r.labels) for r in self.index.records)
@@ -191,21 +195,6 @@ class DetectionDataModule(VisionDataModule):
         if repaired:
             log.warning("Annotations repaired while reading: "
                         + ", ".join(f"{n} {reason}" for reason, n in sorted(repaired.items())))
-
-    def _complete_splits(self, predefined: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
-        """The source's own splits where it has them; a seeded random carve-out of train for what is missing."""
-        splits = dict(predefined) if predefined else {"train": np.arange(n)}
-        rng = np.random.default_rng(self.seed)
-        train = rng.permutation(splits["train"])
-        pool = len(train)
-        for name, fraction in (("test", self.test_fraction), ("val", self.val_fraction)):
-            if name not in splits and fraction > 0 and pool > 2:
-                take = max(1, round(fraction * pool))
-                splits[name], train = np.sort(train[:take]), train[take:]
-        splits["train"] = np.sort(train)
-        if len(splits["train"]) == 0:
-            raise DataError(f"{type(self.source).__name__}: no training images")
-        return splits
 
     def _dataset(self, split: str) -> DetectionDataset:
         self._index()

@@ -25,9 +25,12 @@ def stratified_split(labels: np.ndarray, val_fraction: float, test_fraction: flo
     return {k: np.sort(v) for k, v in splits.items()}
 
 
-def complete_splits(labels: np.ndarray, predefined: dict[str, np.ndarray], val_fraction: float, test_fraction: float,
-                    seed: int) -> dict[str, np.ndarray]:
-    """Use the source's own splits where it has them; carve what is missing (val, test) out of train."""
+def complete_splits(labels: np.ndarray | None, predefined: dict[str, np.ndarray], val_fraction: float,
+                    test_fraction: float, seed: int, size: int | None = None) -> dict[str, np.ndarray]:
+    """Use the source's own splits where it has them; carve what is missing (val, test) out of train: stratified
+    by ``labels``, or, for samples without one label (detection images), a seeded random carve-out of ``size``."""
+    if labels is None:
+        return _random_carve_out(predefined or {"train": np.arange(size or 0)}, val_fraction, test_fraction, seed)
     if not predefined:
         return stratified_split(labels, val_fraction, test_fraction, seed)
     splits = dict(predefined)
@@ -38,6 +41,19 @@ def complete_splits(labels: np.ndarray, predefined: dict[str, np.ndarray], val_f
                                 test_fraction if missing_test else 0.0, seed)
         for name, idx in part.items():
             splits[name] = train[idx]
+    return splits
+
+
+def _random_carve_out(predefined: dict[str, np.ndarray], val_fraction: float, test_fraction: float,
+                      seed: int) -> dict[str, np.ndarray]:
+    splits = dict(predefined)
+    train = np.random.default_rng(seed).permutation(splits["train"])
+    pool = len(train)
+    for name, fraction in (("test", test_fraction), ("val", val_fraction)):
+        if name not in splits and fraction > 0 and pool > 2:
+            take = max(1, round(fraction * pool))
+            splits[name], train = np.sort(train[:take]), train[take:]
+    splits["train"] = np.sort(train)
     return splits
 
 

@@ -4,14 +4,16 @@
   config named none (``build(names)``) and refuses data whose classes differ from a built module's;
 - ``validation_step`` / ``test_step`` and their epoch ends as one ``eval_step(batch, batch_idx, stage)`` and one
   ``eval_epoch_end(stage)``;
-- optimiser and scheduler from the config's partials (``optimizer``, ``scheduler``: kept out of the checkpoint's
-  hyperparameters, which hold plain data only, for ``weights_only`` loading) over ``param_groups()``;
+- ``save_plain_hyperparameters()``: the ``__init__`` arguments as plain data (OmegaConf containers converted:
+  checkpoints are read with ``weights_only=True``), the optimiser and scheduler partials left out;
+- optimiser and scheduler from the config's partials (``optimizer``, ``scheduler``) over ``param_groups()``;
 - ``log_images_now(batch_idx)``: the first batch, images wanted, not the sanity check;
 - ``predict_images(batch)``: the images of a predict batch (``(images, index)`` from vt-predict, or a tensor).
 """
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable
 
 import pytorch_lightning as pl
@@ -25,6 +27,15 @@ class VisionModule(pl.LightningModule):
     def __init__(self, optimizer: Callable | None = None, scheduler: Callable | None = None) -> None:
         super().__init__()
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
+
+    def save_plain_hyperparameters(self, ignore: tuple[str, ...] = ()) -> None:
+        """``save_hyperparameters`` of the calling ``__init__``, its values made plain data."""
+        from omegaconf import DictConfig, ListConfig, OmegaConf
+
+        self.save_hyperparameters(ignore=["optimizer", "scheduler", *ignore], frame=inspect.currentframe().f_back)
+        for key, value in list(self.hparams.items()):
+            if isinstance(value, (DictConfig, ListConfig)):
+                self.hparams[key] = OmegaConf.to_container(value, resolve=True)
 
     # --- classes from the data -----------------------------------------------------------------------------------
     @property

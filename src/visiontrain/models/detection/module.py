@@ -10,28 +10,21 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Literal
 
-import pytorch_lightning as pl
 import torch
 
 from visiontrain.errors import ConfigError, TrainingError
-from visiontrain.models.detection.data_classes import take_classes_from_data
+from visiontrain.families.base_module import VisionModule
+from visiontrain.models.detection.data_classes import store_category_ids
 from visiontrain.models.detection.factory import Architecture, build_detector, has_masks
 from visiontrain.models.detection.metrics import Backend, log_map, make_map, metric_inputs
 from visiontrain.models.detection.overlays import log_detections
 from visiontrain.models.detection.weights import load_detector_file
-from visiontrain.models.optim import build_optimizers
 from visiontrain.results.detection_confusion import DetectionConfusion
 
 log = logging.getLogger(__name__)
 
 
-def _plain(value: Any) -> Any:
-    from omegaconf import DictConfig, ListConfig, OmegaConf
-
-    return OmegaConf.to_container(value, resolve=True) if isinstance(value, (DictConfig, ListConfig)) else value
-
-
-class Detector(pl.LightningModule):
+class Detector(VisionModule):
     def __init__(
         self,
         architecture: Architecture = "fasterrcnn_mobilenet_v3_large_320_fpn",
@@ -55,19 +48,16 @@ class Detector(pl.LightningModule):
         image_score_threshold: float = 0.3,
         confusion_score_threshold: float = 0.25,
     ) -> None:
-        super().__init__()
-        # plain containers only: checkpoints are read back with weights_only=True, which refuses OmegaConf objects
-        detector_kwargs = _plain(detector_kwargs) or {}
-        class_names = _plain(class_names)
-        self.save_hyperparameters(ignore=["optimizer", "scheduler"])  # partials come from the run config
-        self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
+        super().__init__(optimizer, scheduler)
+        self.save_plain_hyperparameters()
+        self.hparams["detector_kwargs"] = self.hparams.detector_kwargs or {}
         self.masks = has_masks(architecture)
         self.model: torch.nn.Module | None = None
         if class_names:
-            self._build(list(class_names))
+            self.build(list(class_names))
 
     # --- construction -------------------------------------------------------------------------------------------
-    def _build(self, class_names: list[str]) -> None:
+    def build(self, class_names: list[str]) -> None:
         h = self.hparams
         self.class_names = class_names
         self.hparams["class_names"] = list(class_names)  # checkpoints rebuild the heads from this
@@ -85,7 +75,8 @@ class Detector(pl.LightningModule):
         if self.masks and dm is not None and not getattr(dm, "with_masks", False):
             raise ConfigError(f"model.architecture: {self.hparams.architecture} needs instance masks; "
                               "set data.with_masks=true (COCO polygons/RLE or instance-mask PNGs)")
-        take_classes_from_data(self, dm, stage, built=self.model is not None)
+        self.take_classes(stage)
+        store_category_ids(self, dm, stage)
 
     # --- steps ---------------------------------------------------------------------------------------------------
     def forward(self, images: list[torch.Tensor]) -> list[dict]:
@@ -111,31 +102,21 @@ class Detector(pl.LightningModule):
                       batch_size=n)
         return loss
 
-    def _eval_step(self, batch, batch_idx: int, stage: str) -> None:
+    def eval_step(self, batch, batch_idx: int, stage: str) -> None:
         images, targets = batch
         predictions = self(images)
         preds, gts = metric_inputs(predictions, targets, self.masks)
         (self.val_map if stage == "val" else self.test_map).update(preds, gts)
         (self.val_confusion if stage == "val" else self.test_confusion).update(preds, gts)
-        if batch_idx == 0 and stage == "val" and self.hparams.log_images and not self.trainer.sanity_checking:
+        if stage == "val" and self.log_images_now(batch_idx):
             n = self.hparams.log_images
             log_detections(self.trainer, f"{stage}/detections", images[:n], preds[:n], gts[:n], self.class_names,
                            self.hparams.image_score_threshold)
 
-    def validation_step(self, batch, batch_idx: int) -> None:
-        self._eval_step(batch, batch_idx, "val")
-
-    def test_step(self, batch, batch_idx: int) -> None:
-        self._eval_step(batch, batch_idx, "test")
-
-    def _log_map(self, metric, stage: str, confusion) -> None:
+    def eval_epoch_end(self, stage: str) -> None:
+        metric, confusion = (self.val_map, self.val_confusion) if stage == "val" else (self.test_map,
+                                                                                       self.test_confusion)
         log_map(self, metric, stage, self.class_names, self.masks, self.hparams.class_metrics, confusion)
-
-    def on_validation_epoch_end(self) -> None:
-        self._log_map(self.val_map, "val", self.val_confusion)
-
-    def on_test_epoch_end(self) -> None:
-        self._log_map(self.test_map, "test", self.test_confusion)
 
     def on_train_epoch_end(self) -> None:
         dm = getattr(self.trainer, "datamodule", None)
@@ -162,9 +143,7 @@ class Detector(pl.LightningModule):
 
     # --- optimisation --------------------------------------------------------------------------------------------
     def configure_optimizers(self):
-        params = [p for p in self.model.parameters() if p.requires_grad]
-        built = build_optimizers([{"params": params}], self.optimizer_factory, self.scheduler_factory,
-                                 interval=self.hparams.scheduler_interval)
+        built = super().configure_optimizers()
         if not self.hparams.warmup_steps:
             return built
         optimizer, schedulers = (built["optimizer"], [built["lr_scheduler"]]) if isinstance(built, dict) else (

@@ -10,7 +10,7 @@ from typing import Callable, Literal
 import torch
 from torch import nn
 
-from visiontrain.errors import ConfigError, DataError
+from visiontrain.errors import ConfigError
 from visiontrain.families.base_module import VisionModule
 from visiontrain.models.compile import compile_for_training
 from visiontrain.models.classification.module import Normalize
@@ -59,9 +59,10 @@ class SemanticSegmenter(VisionModule):
         self.hparams.update(unet=asdict(self.unet_cfg), encoder=asdict(self.encoder_cfg), loss=asdict(self.loss_cfg))
         self.net: nn.Module | None = None
         if class_names:
-            self._build(list(class_names), ignore_index if ignore_index is not None else 255)
+            self.build(list(class_names))
 
-    def _build(self, class_names: list[str], ignore_index: int) -> None:
+    def build(self, class_names: list[str]) -> None:
+        ignore_index = self.hparams.ignore_index if self.hparams.ignore_index is not None else 255
         n = len(class_names)
         if n < 2:
             raise ConfigError(f"model.class_names: segmentation needs at least 2 classes, got {class_names}")
@@ -86,16 +87,10 @@ class SemanticSegmenter(VisionModule):
         self.test_metrics = SegmentationMetrics(class_names, ignore_index)
 
     def setup(self, stage: str) -> None:
-        dm = getattr(self.trainer, "datamodule", None)
-        data_classes = getattr(dm, "class_names", None)
-        data_ignore = getattr(dm, "ignore_index", None)
-        if self.net is None:
-            if data_classes is None:
-                raise ConfigError("model.class_names: not set and the datamodule has no class_names")
-            self._build(list(data_classes), data_ignore if data_ignore is not None else
-                        (self.hparams.ignore_index if self.hparams.ignore_index is not None else 255))
-        elif data_classes is not None and list(data_classes) != self.class_names:
-            raise DataError(f"the data's classes {list(data_classes)} differ from the model's {self.class_names}")
+        data_ignore = getattr(getattr(self.trainer, "datamodule", None), "ignore_index", None)
+        if not self.built and data_ignore is not None:  # the data's ignore label wins over the config's
+            self.hparams["ignore_index"] = data_ignore
+        self.take_classes(stage)
         compile_for_training(self, stage, self.net)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import pytorch_lightning as pl
 import torch
 
 from visiontrain.errors import ConfigError
+from visiontrain.families.base_module import VisionModule
 from visiontrain.models.compile import compile_for_training
-from visiontrain.models.detection.data_classes import take_classes_from_data
+from visiontrain.models.detection.data_classes import store_category_ids
 from visiontrain.models.detection.metrics import Backend, log_map, make_map, metric_inputs
 from visiontrain.models.detection.overlays import log_detections
 from visiontrain.models.optim import build_optimizers
@@ -69,7 +69,7 @@ class WarmupDecay:
         return self.decay(step)
 
 
-class YOLODetector(pl.LightningModule):
+class YOLODetector(VisionModule):
     def __init__(
         self,
         scale: Scale = "n",
@@ -105,26 +105,19 @@ class YOLODetector(pl.LightningModule):
         weights_path: str | None = None,
         compile: bool = False,  # torch.compile the trained network (models/compile.py)
     ) -> None:
-        super().__init__()
+        super().__init__(optimizer)
         if not 0 <= conf_threshold < 1 or not 0 < iou_threshold <= 1:
             raise ConfigError("model.conf_threshold must be in [0, 1) and model.iou_threshold in (0, 1]")
         if reg_max < 2:
             raise ConfigError(f"model.reg_max: {reg_max} must be >= 2")
-        from omegaconf import ListConfig, OmegaConf
-
-        if isinstance(class_names, ListConfig):  # checkpoints are read with weights_only=True: plain lists only
-            class_names = OmegaConf.to_container(class_names)
-        if isinstance(category_ids, ListConfig):
-            category_ids = OmegaConf.to_container(category_ids)
-        self.save_hyperparameters(ignore=["optimizer"])
-        self.optimizer_factory = optimizer
+        self.save_plain_hyperparameters()
         self.net: YOLONet | None = None
         self._term_sums: tuple[list[str], torch.Tensor, int] | None = None  # this epoch's loss terms, images
         if class_names:
-            self._build(list(class_names))
+            self.build(list(class_names))
 
     # --- construction -------------------------------------------------------------------------------------------
-    def _build(self, class_names: list[str]) -> None:
+    def build(self, class_names: list[str]) -> None:
         h = self.hparams
         self.class_names = class_names
         self.hparams["class_names"] = list(class_names)  # checkpoints rebuild the head from this
@@ -152,7 +145,8 @@ class YOLODetector(pl.LightningModule):
                               "_target_: visiontrain.data.yolo_data.YoloDataModule)")
         if self.hparams.img_size is None:
             self.hparams["img_size"] = data_size
-        take_classes_from_data(self, dm, stage, built=self.net is not None)
+        self.take_classes(stage)
+        store_category_ids(self, dm, stage)
         compile_for_training(self, stage, self.net)  # the trained network; the EMA copy evaluates uncompiled
 
     @staticmethod
@@ -233,7 +227,7 @@ class YOLODetector(pl.LightningModule):
             if dataset.mosaic_p > 0 and not dataset.mosaic_active:
                 log.info(f"epoch {self.current_epoch}: mosaic off (last {dataset.close_mosaic} epochs)")
 
-    def _eval_step(self, batch, batch_idx: int, stage: str) -> None:
+    def eval_step(self, batch, batch_idx: int, stage: str) -> None:
         images, targets = batch
         net = self.inference_net
         maps = net(self._memory_format(images))
@@ -249,26 +243,16 @@ class YOLODetector(pl.LightningModule):
         preds, gts = metric_inputs(dets, targets)
         (self.val_map if stage == "val" else self.test_map).update(preds, gts)
         (self.val_confusion if stage == "val" else self.test_confusion).update(preds, gts)
-        if batch_idx == 0 and stage == "val" and self.hparams.log_images and not self.trainer.sanity_checking:
+        if stage == "val" and self.log_images_now(batch_idx):
             n = self.hparams.log_images
             boxed_preds = [{**p, "boxes": _letterboxed(p["boxes"], t["letterbox"])} for p, t in zip(preds, targets)]
             log_detections(self.trainer, f"{stage}/detections", list(images[:n].float()), boxed_preds[:n],
                            boxed[:n], self.class_names, self.hparams.image_score_threshold)
 
-    def validation_step(self, batch, batch_idx: int) -> None:
-        self._eval_step(batch, batch_idx, "val")
-
-    def test_step(self, batch, batch_idx: int) -> None:
-        self._eval_step(batch, batch_idx, "test")
-
-    def _log_map(self, metric, stage: str, confusion) -> None:
+    def eval_epoch_end(self, stage: str) -> None:
+        metric, confusion = (self.val_map, self.val_confusion) if stage == "val" else (self.test_map,
+                                                                                       self.test_confusion)
         log_map(self, metric, stage, self.class_names, False, self.hparams.class_metrics, confusion)
-
-    def on_validation_epoch_end(self) -> None:
-        self._log_map(self.val_map, "val", self.val_confusion)
-
-    def on_test_epoch_end(self) -> None:
-        self._log_map(self.test_map, "test", self.test_confusion)
 
     @torch.no_grad()
     def predict(self, images: Sequence[np.ndarray | torch.Tensor | str | Path]) -> list[dict[str, torch.Tensor]]:
