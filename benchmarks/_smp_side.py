@@ -27,8 +27,8 @@ def main() -> None:
     from hydra.utils import instantiate
 
     from visiontrain.models.segmentation.metrics import SegmentationMetrics
-    from visiontrain.utils.config_paths import CONFIG_DIR
-    from visiontrain.utils.resolvers import register_resolvers
+    from visiontrain.config.paths import CONFIG_DIR
+    from visiontrain.config.resolvers import register_resolvers
 
     torch.set_num_threads(threads)
     register_resolvers()

@@ -64,7 +64,7 @@ def infer(out, data, imgsz, test_dir, ul_weights, ours_ckpt):
     import numpy as np
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # visiontrain for our side
-    from visiontrain.utils.checkpoints import load_module, read_stored_config
+    from visiontrain.weights.checkpoints import load_module, read_stored_config
 
     imgsz = int(imgsz)
     model = YOLO(ul_weights)

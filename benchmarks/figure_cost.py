@@ -55,7 +55,7 @@ class ValTimer(pl.Callback):
 
 
 def run_once(family: str, figures: bool, args, n: list[int]) -> float:
-    from visiontrain.utils.job import run_job
+    from visiontrain.run.job import run_job
 
     n[0] += 1
     tmp = Path(args.out) / f"{family}_{'on' if figures else 'off'}_{n[0]}"

@@ -94,7 +94,7 @@ def get_style_model_and_losses(cnn, mean, std, style_img, content_img):
 
 def make_plain(cnn, content_img, style_img, args):
     """The tutorial's optimisation loop, one ``optimizer.step(closure)`` per call of the returned function."""
-    from visiontrain.models.classification.backbones import IMAGENET_MEAN, IMAGENET_STD
+    from visiontrain.models.shared.backbones import IMAGENET_MEAN, IMAGENET_STD
 
     input_img = content_img.clone()
     model, style_losses, content_losses = get_style_model_and_losses(cnn, IMAGENET_MEAN, IMAGENET_STD, style_img,

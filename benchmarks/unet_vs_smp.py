@@ -52,8 +52,8 @@ def our_network(overrides: list[str], num_classes: int):
     from hydra.core.global_hydra import GlobalHydra
     from hydra.utils import instantiate
 
-    from visiontrain.utils.config_paths import CONFIG_DIR
-    from visiontrain.utils.resolvers import register_resolvers
+    from visiontrain.config.paths import CONFIG_DIR
+    from visiontrain.config.resolvers import register_resolvers
 
     register_resolvers()
     GlobalHydra.instance().clear()

@@ -92,7 +92,7 @@ def train_ours(work: Path, args, rep: int) -> dict:
                                                  ".EpochTimer", "out": str(timing)}
     torch.set_num_threads(args.threads)
     from visiontrain.train import train
-    from visiontrain.utils.job import run_job
+    from visiontrain.run.job import run_job
 
     start = time.perf_counter()
     run_job(cfg, train)
@@ -158,8 +158,8 @@ def _compose(overrides: list[str], run: Path):
     from hydra.core.hydra_config import HydraConfig
     from omegaconf import open_dict
 
-    from visiontrain.utils.config_paths import CONFIG_DIR
-    from visiontrain.utils.resolvers import register_resolvers
+    from visiontrain.config.paths import CONFIG_DIR
+    from visiontrain.config.resolvers import register_resolvers
 
     register_resolvers()
     GlobalHydra.instance().clear()
@@ -183,7 +183,7 @@ def score(preds: dict, work: Path) -> tuple[float, float]:
     import torch
 
     from visiontrain.data.formats.yolo import YoloReader
-    from visiontrain.models.detection.metrics import make_map
+    from visiontrain.models.shared.detection_metrics import make_map
 
     index = YoloReader(str(work / "data" / "shapes_det" / "data.yaml")).load_index("error")
     metric = make_map(class_metrics=False)

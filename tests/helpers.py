@@ -13,8 +13,8 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, open_dict
 
-from visiontrain.utils.config_paths import CONFIG_DIR
-from visiontrain.utils.resolvers import register_resolvers
+from visiontrain.config.paths import CONFIG_DIR
+from visiontrain.config.resolvers import register_resolvers
 
 # Shrinks any training config to a few CPU batches without loggers, bars or early stopping surprises.
 FAST = (

@@ -5,7 +5,7 @@ from hydra.errors import MissingConfigException
 
 from helpers import compose_cfg, run_cli
 from visiontrain.errors import ConfigError
-from visiontrain.utils.validation import validate_config
+from visiontrain.config.validation import validate_config
 
 
 @pytest.mark.parametrize(

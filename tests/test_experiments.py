@@ -7,9 +7,9 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from helpers import compose_cfg
-from visiontrain.utils.config_paths import CONFIG_DIR
-from visiontrain.utils.instantiate import instantiate_collection
-from visiontrain.utils.validation import validate_config
+from visiontrain.config.paths import CONFIG_DIR
+from visiontrain.run.instantiate import instantiate_collection
+from visiontrain.config.validation import validate_config
 
 EXPERIMENTS = sorted(p.stem for p in (Path(CONFIG_DIR) / "experiment").glob("*.yaml"))
 # experiments that start from a checkpoint the user names: composed here without it

@@ -14,7 +14,7 @@ from PIL import Image
 
 from helpers import FAST, compose_cfg, run_cli
 from visiontrain.families import families, family_of_module, get_family
-from visiontrain.utils.job import run_job
+from visiontrain.run.job import run_job
 
 ROOT = Path(__file__).resolve().parents[1]
 RESTORE_SMALL = ("data.source.names=[astronaut,coffee,chelsea,brick]", "data.source.shapes_count=8",
@@ -72,7 +72,7 @@ def check_contract(run: Path, tmp_path: Path, trusted: list[str] | None = None) 
     from visiontrain.eval import evaluate
     from visiontrain.export import export
     from visiontrain.predict import predict
-    from visiontrain.utils.checkpoints import load_module, read_stored_config
+    from visiontrain.weights.checkpoints import load_module, read_stored_config
 
     record = json.loads((run / "metrics.json").read_text())
     assert record["status"] == "finished", record.get("error")

@@ -14,8 +14,8 @@ from visiontrain.errors import ConfigError, WeightsError
 from visiontrain.families import families, family_of_datamodule, family_of_module
 from visiontrain.families.config import apply_family_defaults
 from visiontrain.train import train
-from visiontrain.utils.job import run_job
-from visiontrain.utils.validation import validate_config
+from visiontrain.run.job import run_job
+from visiontrain.config.validation import validate_config
 
 
 def test_every_family_names_importable_lightning_classes():
@@ -150,7 +150,7 @@ def test_untrusted_user_model_is_refused_at_train_with_how_to_trust(tmp_path, mo
 
 
 def test_untrusted_class_in_a_checkpoint_is_refused(tmp_path, monkeypatch):
-    from visiontrain.utils.checkpoints import CONFIG_KEY, load_module
+    from visiontrain.weights.checkpoints import CONFIG_KEY, load_module
 
     path = tmp_path / "x.ckpt"
     stored = {"model": {"_target_": "mypkg.models.Net"}}

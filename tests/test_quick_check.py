@@ -1,5 +1,5 @@
 """A config error is answered before the heavy imports: full validation records what it learnt of each target,
-and the next run checks unknown keys and wrong choices against that record first (utils/quick_check)."""
+and the next run checks unknown keys and wrong choices against that record first (config/quick_check.py)."""
 
 import os
 import subprocess
@@ -9,8 +9,8 @@ import pytest
 
 from helpers import compose_cfg
 from visiontrain.errors import ConfigError
-from visiontrain.utils import quick_check
-from visiontrain.utils.validation import validate_config
+from visiontrain.config import quick_check
+from visiontrain.config.validation import validate_config
 
 MISTAKES = [
     "+model.dropuot=0.1",                 # unknown key of our module

@@ -6,7 +6,7 @@ import pytest
 
 from helpers import FAST, compose_cfg
 from visiontrain.train import train
-from visiontrain.utils.job import run_job
+from visiontrain.run.job import run_job
 
 
 def _run(tmp_path, data_dir, *overrides):
@@ -26,7 +26,7 @@ def test_quickstart_writes_metrics_json_contract(tmp_path, data_dir):
     assert value == pytest.approx(record["metrics"]["val/acc"])
     # the family's default, resolved: the saved config holds only its interpolation, and vt-compare reads this
     assert (record["optimized_metric"], record["optimized_mode"]) == ("val/acc", "max")
-    from visiontrain.runs import read_run
+    from visiontrain.results.runs import read_run
 
     run = read_run(tmp_path / "run")
     assert (run.optimized_metric, run.optimized_mode) == ("val/acc", "max")

@@ -9,9 +9,9 @@ import torch
 from helpers import FAST, compose_cfg
 from visiontrain.models.yolo.module import YOLODetector
 from visiontrain.train import train
-from visiontrain.utils.checkpoints import load_checkpoint, load_module
-from visiontrain.utils.job import run_job
-from visiontrain.utils.weights_file import _half_if_safe, write_weights_file
+from visiontrain.weights.checkpoints import load_checkpoint, load_module
+from visiontrain.run.job import run_job
+from visiontrain.weights.weights_file import _half_if_safe, write_weights_file
 
 
 def _yolo_checkpoint(tmp_path):

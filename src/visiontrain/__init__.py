@@ -6,3 +6,7 @@ import os
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 
 __version__ = "0.1.0"
+
+from visiontrain import _moved  # noqa: E402  (old import paths of moved modules keep working)
+
+_moved.install()

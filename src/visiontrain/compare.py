@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from visiontrain.runs import Run, load_runs
+from visiontrain.results.runs import Run, load_runs
 
 KIND_ORDER = ("train", "eval", "predict", "export")
 STATUS_ORDER = ("finished", "running", "failed", "interrupted", "pruned")
@@ -196,18 +196,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not Path(path).exists():
             raise SystemExit(f"error: {path}: no such file or directory")
     report = build_report(args.paths, args.metric, args.mode, args.seeds)
-    from visiontrain.compare_format import print_report
+    from visiontrain.results.compare_format import print_report
 
     print_report(report, args.format)
     notes = sys.stdout if args.format == "table" else sys.stderr  # keep csv/json/md output parseable
     if args.plot:
-        from visiontrain.compare_plot import plot_runs
+        from visiontrain.results.compare_plot import plot_runs
 
         train = next((g for g in report.groups if g.kind == "train"), report.groups[0])
         labels = [_short(r.path, report.base) for r in train.runs]
         print(f"plot: {plot_runs(train.runs, train.metric, train.swept, args.plot, labels)}", file=notes)
     if args.html:
-        from visiontrain.compare_html import write_html
+        from visiontrain.results.compare_html import write_html
 
         print(f"html: {write_html(report, args.html)}", file=notes)
     return 0

@@ -8,8 +8,8 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 import visiontrain  # noqa: F401
-from visiontrain.utils.config_paths import CONFIG_DIR
-from visiontrain.utils.resolvers import register_resolvers
+from visiontrain.config.paths import CONFIG_DIR
+from visiontrain.config.resolvers import register_resolvers
 
 register_resolvers()
 
@@ -22,9 +22,9 @@ def evaluate(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
     from visiontrain.families.config import adopt_data
     from visiontrain.families.protocols import defines
     from visiontrain.families.registry import check_fits, family_of_module
-    from visiontrain.utils.checkpoints import check_stored_targets, load_module, read_stored_config, trusted_class
-    from visiontrain.utils.instantiate import instantiate_collection, log_run_config
-    from visiontrain.utils.validation import validate_config
+    from visiontrain.weights.checkpoints import check_stored_targets, load_module, read_stored_config, trusted_class
+    from visiontrain.run.instantiate import instantiate_collection, log_run_config
+    from visiontrain.config.validation import validate_config
 
     ckpt_path = str(cfg.ckpt_path)
     trusted = cfg.get("trusted_modules")
@@ -56,7 +56,7 @@ def evaluate(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="eval")
 def main(cfg: DictConfig) -> float | None:
-    from visiontrain.utils.job import run_job
+    from visiontrain.run.job import run_job
 
     return run_job(cfg, evaluate)
 

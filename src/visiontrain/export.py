@@ -11,8 +11,8 @@ import hydra
 from omegaconf import DictConfig
 
 import visiontrain  # noqa: F401
-from visiontrain.utils.config_paths import CONFIG_DIR
-from visiontrain.utils.resolvers import register_resolvers
+from visiontrain.config.paths import CONFIG_DIR
+from visiontrain.config.resolvers import register_resolvers
 
 register_resolvers()
 
@@ -25,7 +25,7 @@ def export(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
     from visiontrain.errors import ConfigError
     from visiontrain.families.protocols import export_kind
     from visiontrain.families.registry import family_of_module, stored_image_size
-    from visiontrain.utils.checkpoints import load_module, read_stored_config
+    from visiontrain.weights.checkpoints import load_module, read_stored_config
 
     log = logging.getLogger("visiontrain")
     if cfg.format not in ("onnx", "torchscript"):
@@ -95,7 +95,7 @@ def _torchscript(net, traced_input, check_input, out: Path):
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="export")
 def main(cfg: DictConfig) -> None:
-    from visiontrain.utils.job import run_job
+    from visiontrain.run.job import run_job
 
     run_job(cfg, export)
 

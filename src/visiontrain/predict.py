@@ -10,8 +10,8 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 import visiontrain  # noqa: F401  (sets NO_ALBUMENTATIONS_UPDATE before anything imports albumentations)
-from visiontrain.utils.config_paths import CONFIG_DIR
-from visiontrain.utils.resolvers import register_resolvers
+from visiontrain.config.paths import CONFIG_DIR
+from visiontrain.config.resolvers import register_resolvers
 
 register_resolvers()
 
@@ -24,8 +24,8 @@ def predict(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
 
     from visiontrain.errors import ConfigError
     from visiontrain.families.protocols import prediction_kind
-    from visiontrain.utils.checkpoints import check_stored_targets, load_module, read_stored_config
-    from visiontrain.utils.predictions import PredictImages, collate, eval_pipeline, list_images
+    from visiontrain.weights.checkpoints import check_stored_targets, load_module, read_stored_config
+    from visiontrain.families.predictions import PredictImages, collate, eval_pipeline, list_images
 
     log = logging.getLogger("visiontrain")
     has_input = not OmegaConf.is_missing(cfg, "input") and cfg.input not in (None, "")
@@ -62,7 +62,7 @@ def predict(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="predict")
 def main(cfg: DictConfig) -> None:
-    from visiontrain.utils.job import run_job
+    from visiontrain.run.job import run_job
 
     run_job(cfg, predict)
 

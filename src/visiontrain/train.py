@@ -10,12 +10,12 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 import visiontrain  # noqa: F401  (sets NO_ALBUMENTATIONS_UPDATE before anything imports albumentations)
-from visiontrain.utils.config_paths import CONFIG_DIR
-from visiontrain.utils.ddp_sweep import rewrite_argv_for_ddp_rank
-from visiontrain.utils.resolvers import register_resolvers
-from visiontrain.utils.resume import expand_resume_argv
-from visiontrain.utils.sweep_check import check_sweep_argv, run_reporting_config_errors
-from visiontrain.utils.sweep_resolvers import register_sweep_resolvers
+from visiontrain.config.paths import CONFIG_DIR
+from visiontrain.run.ddp_sweep import rewrite_argv_for_ddp_rank
+from visiontrain.config.resolvers import register_resolvers
+from visiontrain.run.resume import expand_resume_argv
+from visiontrain.config.sweep_check import check_sweep_argv, run_reporting_config_errors
+from visiontrain.config.sweep_resolvers import register_sweep_resolvers
 
 register_resolvers()
 register_sweep_resolvers()
@@ -27,11 +27,11 @@ def train(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
 
     from visiontrain.callbacks import CheckpointOnInterrupt, ConfigInCheckpoint
     from visiontrain.callbacks.resume_guard import ResumeGuard
-    from visiontrain.utils.instantiate import instantiate_collection, log_run_config
-    from visiontrain.utils.job import best_monitored
-    from visiontrain.utils.resume import checkpoint_to_resume
-    from visiontrain.utils.slurm import slurm_plugins
-    from visiontrain.utils.wandb_setup import pin_wandb_run
+    from visiontrain.run.instantiate import instantiate_collection, log_run_config
+    from visiontrain.run.job import best_monitored
+    from visiontrain.run.resume import checkpoint_to_resume
+    from visiontrain.run.slurm import slurm_plugins
+    from visiontrain.run.wandb_setup import pin_wandb_run
 
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True)
@@ -75,7 +75,7 @@ def write_weights(trainer: Any, module_cls: type, best: str) -> None:
     fine-tuning read (no optimizer state: a fraction of the size)."""
     import logging
 
-    from visiontrain.utils.weights_file import write_weights_file
+    from visiontrain.weights.weights_file import write_weights_file
 
     source = best or (trainer.checkpoint_callback.last_model_path if trainer.checkpoint_callback else "")
     if source:
@@ -86,7 +86,7 @@ def write_weights(trainer: Any, module_cls: type, best: str) -> None:
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
 def _hydra_main(cfg: DictConfig) -> float | None:
-    from visiontrain.utils.job import run_job
+    from visiontrain.run.job import run_job
 
     return run_job(cfg, train)
 

@@ -11,8 +11,8 @@ from visiontrain.errors import ConfigError
 from visiontrain.models.classification.module import ImageClassifier
 from visiontrain.models.compile import compile_for_training
 from visiontrain.train import train
-from visiontrain.utils.checkpoints import load_checkpoint, load_module
-from visiontrain.utils.job import run_job
+from visiontrain.weights.checkpoints import load_checkpoint, load_module
+from visiontrain.run.job import run_job
 
 
 def test_compile_is_in_place_and_for_training_only():

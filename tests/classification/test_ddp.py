@@ -7,7 +7,7 @@ import pytest
 
 from helpers import compose_cfg, run_cli
 from visiontrain.eval import evaluate
-from visiontrain.utils.job import run_job
+from visiontrain.run.job import run_job
 
 TESTS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

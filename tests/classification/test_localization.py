@@ -12,7 +12,7 @@ from visiontrain.data.localization import LocalizationDataModule
 from visiontrain.data.synthetic.shapes_localization import ShapesLocalization
 from visiontrain.errors import DataError
 from visiontrain.train import train
-from visiontrain.utils.job import run_job
+from visiontrain.run.job import run_job
 
 
 @pytest.fixture(scope="module")

@@ -11,12 +11,12 @@ from PIL import Image
 from helpers import FAST, compose_cfg
 from visiontrain.errors import ConfigError, WeightsError
 from visiontrain.eval import evaluate
-from visiontrain.models.classification.backbones import create_backbone
+from visiontrain.models.shared.backbones import create_backbone
 from visiontrain.models.classification.module import ImageClassifier
-from visiontrain.models.classification.weights_file import load_backbone_weights
+from visiontrain.models.shared.backbone_weights import load_backbone_weights
 from visiontrain.train import train
-from visiontrain.utils.checkpoints import load_checkpoint
-from visiontrain.utils.job import run_job
+from visiontrain.weights.checkpoints import load_checkpoint
+from visiontrain.run.job import run_job
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import pytest
 
 from helpers import FAST, compose_cfg
 from visiontrain.train import train
-from visiontrain.utils.job import run_job
+from visiontrain.run.job import run_job
 
 WARMUP = [
     "model.transfer.mode=warmup",

@@ -10,7 +10,7 @@ from det_helpers import write_png
 from visiontrain.data.detection import DetectionDataset
 from visiontrain.data.augment import build_pipeline
 from visiontrain.data.formats.coco import CocoReader, CocoSplit, to_coco_results
-from visiontrain.models.detection.metrics import flatten, make_map, metric_inputs
+from visiontrain.models.shared.detection_metrics import flatten, make_map, metric_inputs
 
 CATEGORY_IDS = [3, 7, 42]
 STATS = ("map", "map_50", "map_75", "map_small", "map_medium", "map_large", "mar_1", "mar_10", "mar_100")

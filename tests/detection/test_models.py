@@ -68,7 +68,7 @@ def test_non_finite_loss_stops_with_one_line():
 def test_wandb_gets_native_box_overlays(tmp_path, monkeypatch):
     from pytorch_lightning.loggers import WandbLogger
 
-    from visiontrain.models.detection.overlays import log_detections
+    from visiontrain.models.shared.detection_overlays import log_detections
 
     calls, tables = [], []
     monkeypatch.setattr(WandbLogger, "log_image", lambda self, **kw: calls.append(kw))

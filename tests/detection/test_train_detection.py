@@ -7,7 +7,7 @@ import pytest
 from det_helpers import DET_FAST, SHAPES_FAST, small_shapes
 from helpers import FAST, compose_cfg
 from visiontrain.train import train
-from visiontrain.utils.job import run_job
+from visiontrain.run.job import run_job
 
 MAP_KEYS = {"val/map", "val/map_50", "val/map_75", "val/map_small", "val/map_medium", "val/map_large",
             "test/map", "test/map_50", "test/map_75"}
@@ -70,7 +70,7 @@ def test_mask_rcnn_without_masks_is_one_config_error(tmp_path, data_dir):
 
 def test_unknown_architecture_is_rejected_before_any_data(tmp_path, data_dir):
     from visiontrain.errors import ConfigError
-    from visiontrain.utils.validation import validate_config
+    from visiontrain.config.validation import validate_config
 
     cfg = compose_cfg([*FAST, "experiment=det_shapes_frcnn", "model.architecture=yolov9"], tmp_path, data_dir)
     with pytest.raises(ConfigError, match=r"model.architecture: 'yolov9' is not a valid choice; valid choices: "

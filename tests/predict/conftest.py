@@ -12,7 +12,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from helpers import FAST, compose_cfg
 from visiontrain.train import train
-from visiontrain.utils.job import run_job
+from visiontrain.run.job import run_job
 
 
 def _train(tmp: Path, overrides: list[str]) -> Path:

@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from visiontrain.models.detection.predictions import DetectionPredictionWriter
+from visiontrain.models.shared.detection_predictions import DetectionPredictionWriter
 
 
 @pytest.mark.parametrize("threshold, kept", [(0.5, [0.9]), (0.001, [0.9, 0.4, 0.01])])

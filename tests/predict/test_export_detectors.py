@@ -14,7 +14,7 @@ from helpers import compose_cfg
 from visiontrain.export import export
 from visiontrain.models.detection.export import export_detector
 from visiontrain.models.detection.export_check import compare
-from visiontrain.utils.job import run_job
+from visiontrain.run.job import run_job
 
 CLASSES = ["circle", "square", "triangle"]
 
@@ -38,7 +38,7 @@ def frcnn_ckpt(tmp_path_factory) -> Path:
     """A freshly built Faster R-CNN saved the way vt-train saves it (state, hyperparameters, run config)."""
     import pytorch_lightning as pl
 
-    from visiontrain.utils.checkpoints import CONFIG_KEY
+    from visiontrain.weights.checkpoints import CONFIG_KEY
 
     module = tiny_detector("fasterrcnn_mobilenet_v3_large_320_fpn")
     path = tmp_path_factory.mktemp("det") / "frcnn.ckpt"
@@ -64,7 +64,7 @@ def test_faster_rcnn_cli_export_runs_on_new_images(frcnn_ckpt, fmt, tmp_path):
     assert metrics["export/unmatched"] == 0 and metrics["export/detections"] > 0
 
     # independently: images of sizes the command never used, the exported file against the checkpoint's PyTorch model
-    from visiontrain.utils.checkpoints import load_module, read_stored_config
+    from visiontrain.weights.checkpoints import load_module, read_stored_config
 
     module = load_module(frcnn_ckpt, read_stored_config(frcnn_ckpt)).eval()
     g = torch.Generator().manual_seed(5)

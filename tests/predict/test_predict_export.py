@@ -13,7 +13,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from helpers import compose_cfg, run_cli
 from visiontrain.export import export
-from visiontrain.utils.job import run_job
+from visiontrain.run.job import run_job
 
 
 def _predict(ckpt: Path, input_path: Path, tmp_path: Path, *extra: str):
@@ -75,7 +75,7 @@ def test_export_matches_pytorch(fmt, which, request, tmp_path):
     # and independently of the command's own check: run it here on a batch size it never saw
     import torch
 
-    from visiontrain.utils.checkpoints import load_module, read_stored_config
+    from visiontrain.weights.checkpoints import load_module, read_stored_config
 
     stored = read_stored_config(ckpt)
     net = load_module(ckpt, stored).export_model().eval()

@@ -85,7 +85,7 @@ def test_unusual_but_valid_images_load_as_rgb(tmp_path, kind):
 def test_sixteen_bit_png_is_scaled_not_clipped(tmp_path):
     from PIL import Image
 
-    from visiontrain.data.formats.images import read_rgb
+    from visiontrain.imaging import read_rgb
 
     Image.fromarray(np.array([[0, 257, 32896, 65535]], np.uint16)).save(tmp_path / "a.png")
     assert read_rgb(tmp_path / "a.png")[0, :, 0].tolist() == [0, 1, 128, 255]

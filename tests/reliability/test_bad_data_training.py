@@ -44,7 +44,7 @@ def _classification_run(tmp_path, *overrides):
 
 def test_training_with_skip_summarises_at_start_and_lists_in_the_run_dir(tmp_path, caplog):
     from visiontrain.train import train
-    from visiontrain.utils.job import run_job
+    from visiontrain.run.job import run_job
 
     run_job(_classification_run(tmp_path, "data.on_bad_sample=skip"), train)
     run = tmp_path / "run"
@@ -58,7 +58,7 @@ def test_training_with_skip_summarises_at_start_and_lists_in_the_run_dir(tmp_pat
 
 def test_training_error_in_a_worker_is_one_line_in_metrics_json(tmp_path, capsys):
     from visiontrain.train import train
-    from visiontrain.utils.job import run_job
+    from visiontrain.run.job import run_job
 
     (tmp_path / "images" / "cat").mkdir(parents=True)
     cfg = _classification_run(tmp_path)

@@ -7,9 +7,9 @@ from omegaconf import OmegaConf, open_dict
 
 from helpers import compose_cfg
 from visiontrain.errors import ConfigError
-from visiontrain.utils.combinations import check_batch_split, check_combinations
-from visiontrain.utils.config_paths import CONFIG_DIR
-from visiontrain.utils.validation import validate_config
+from visiontrain.config.combinations import check_batch_split, check_combinations
+from visiontrain.config.paths import CONFIG_DIR
+from visiontrain.config.validation import validate_config
 
 
 @pytest.mark.parametrize(("overrides", "expected"), [

@@ -10,7 +10,7 @@ from omegaconf import OmegaConf
 
 from helpers import run_cli
 from visiontrain.errors import ConfigError, WeightsError
-from visiontrain.utils.checkpoints import CONFIG_KEY
+from visiontrain.weights.checkpoints import CONFIG_KEY
 
 CLASSIFIER = {"model": {"_target_": "visiontrain.models.classification.module.ImageClassifier"},
               "data": {"_target_": "visiontrain.data.classification.ClassificationDataModule"}}
@@ -55,7 +55,7 @@ def test_vt_eval_refuses_a_classifier_checkpoint_on_detection_data(tmp_path):
 # --- resume checkpoints weights_only refuses ---
 
 def test_resume_checkpoint_refused_by_weights_only_is_one_line(tmp_path):
-    from visiontrain.utils.resume import checkpoint_to_resume
+    from visiontrain.run.resume import checkpoint_to_resume
 
     bad = tmp_path / "run" / "checkpoints" / "last.ckpt"
     bad.parent.mkdir(parents=True)
@@ -68,7 +68,7 @@ def test_resume_checkpoint_refused_by_weights_only_is_one_line(tmp_path):
 
 
 def test_resume_checkpoint_of_plain_data_passes_the_check(tmp_path):
-    from visiontrain.utils.resume import checkpoint_to_resume
+    from visiontrain.run.resume import checkpoint_to_resume
 
     good = tmp_path / "ok.ckpt"
     torch.save({"state_dict": {"w": torch.zeros(2)}, "counts": collections.OrderedDict(a=1)}, good)
@@ -97,7 +97,7 @@ def test_unwritable_run_dir_is_one_line_before_hydra_creates_it(tmp_path):
 
 
 def test_unwritable_checkpoint_dir_is_found_before_any_work(tmp_path):
-    from visiontrain.utils.writable import problem_with, unwritable
+    from visiontrain.run.writable import problem_with, unwritable
 
     (tmp_path / "a_file").write_text("")
     cfg = OmegaConf.create({"paths": {"output_dir": str(tmp_path / "run")},

@@ -410,7 +410,7 @@ def test_mask_values_setting_maps_255_to_the_foreground(tmp_path, caplog):
 
 def test_mask_values_is_a_config_key(tmp_path):
     from helpers import compose_cfg
-    from visiontrain.utils.validation import validate_config
+    from visiontrain.config.validation import validate_config
 
     cfg = compose_cfg(["data=mask_folder", f"data.source.root={tmp_path}", "data.source.mask_values={255: 1}",
                        "model=unet"], tmp_path)

@@ -11,7 +11,7 @@ from test_interrupt_resume import CLASSIFIER, _train
 
 from helpers import FAST, compose_cfg
 from visiontrain.train import train
-from visiontrain.utils.job import run_job
+from visiontrain.run.job import run_job
 
 
 @pytest.mark.slow

@@ -10,8 +10,8 @@ from hydra.errors import HydraException, MissingConfigException
 
 from helpers import compose_cfg
 from visiontrain.errors import ConfigError
-from visiontrain.utils.config_paths import CONFIG_DIR
-from visiontrain.utils.validation import validate_config
+from visiontrain.config.paths import CONFIG_DIR
+from visiontrain.config.validation import validate_config
 
 # (group, overrides, the message starts with)
 CASES = [

@@ -6,7 +6,7 @@ import pytest
 
 from helpers import FAST, compose_cfg
 from visiontrain.train import train
-from visiontrain.utils.job import run_job
+from visiontrain.run.job import run_job
 
 SMALL = ("data.source.names=[astronaut,coffee,chelsea,brick,camera,coins]", "data.source.shapes_count=12",
          "data.crop_size=32", "data.eval_crops_per_image=2", "data.batch_size=8", "model.unet.base_width=8")

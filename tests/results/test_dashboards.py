@@ -14,7 +14,7 @@ from visiontrain.results.table import read_rows
 @pytest.fixture(scope="module")
 def many_run(tmp_path_factory):
     from visiontrain.train import train
-    from visiontrain.utils.job import run_job
+    from visiontrain.run.job import run_job
 
     tmp = tmp_path_factory.mktemp("dash")
     cfg = compose_cfg([*FAST, "logger=many", "trainer.max_epochs=3", "model.optimizer.lr=0.003"], tmp, tmp / "data")

@@ -70,7 +70,7 @@ def test_figures_label_background_and_bad_threshold_is_named(tmp_path):
 
 
 def test_per_class_rows_take_ap_from_the_map_and_precision_recall_from_the_matrix():
-    from visiontrain.models.detection.metrics import make_map
+    from visiontrain.models.shared.detection_metrics import make_map
     from visiontrain.results.class_tables import detection_rows
 
     metric = make_map(class_metrics=True)

@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from visiontrain.models.detection.metrics import flatten, make_map
+from visiontrain.models.shared.detection_metrics import flatten, make_map
 from visiontrain.results.detection_figures import curves, f1_figure, f1_points, pr_figure
 
 

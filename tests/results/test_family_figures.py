@@ -19,7 +19,7 @@ SEG = ("experiment=seg_shapes_unet", "data.source.count=16", "data.batch_size=4"
 
 def _train(tmp_path_factory, name, overrides):
     from visiontrain.train import train
-    from visiontrain.utils.job import run_job
+    from visiontrain.run.job import run_job
 
     tmp = tmp_path_factory.mktemp(name)
     cfg = compose_cfg([*FAST, *overrides, "logger=wandb"], tmp, tmp / "data")

@@ -30,7 +30,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     from visiontrain.train import train
-    from visiontrain.utils.job import run_job
+    from visiontrain.run.job import run_job
 
     tmp = tmp_path_factory.mktemp("mlflow")
     cfg = compose_cfg([*FAST, "logger=mlflow", f"logger.mlflow.run_name={RUN_NAME}", "trainer.max_epochs=2",

@@ -9,7 +9,7 @@ from helpers import FAST, compose_cfg
 from visiontrain.results.curves import panels
 from visiontrain.results.table import epoch_metrics, read_rows, write_rows
 from visiontrain.train import train
-from visiontrain.utils.job import run_job
+from visiontrain.run.job import run_job
 
 
 def test_quickstart_without_logger_writes_results_csv_and_png(tmp_path, data_dir):

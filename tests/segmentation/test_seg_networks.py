@@ -6,7 +6,7 @@ import torch
 from visiontrain.errors import ConfigError
 from visiontrain.models.segmentation.module import SemanticSegmenter
 from visiontrain.models.segmentation.resnet_unet import EncoderConfig, ResNetUNet
-from visiontrain.models.segmentation.unet import UNet
+from visiontrain.models.shared.unet import UNet
 
 
 @pytest.mark.parametrize("bilinear", [False, True])
@@ -31,7 +31,7 @@ def test_resnet_unet_shapes_and_rejects_non_resnets():
 
 def test_checkpoint_hparams_do_not_refetch_pretrained_weights(tmp_path):
     # weights by name would download, a weights file may be gone: once built, neither is kept in the hparams
-    from visiontrain.models.classification.backbones import create_backbone
+    from visiontrain.models.shared.backbones import create_backbone
 
     state = create_backbone("resnet18").features.state_dict()
     torch.save(state, tmp_path / "r18.pt")

@@ -55,8 +55,8 @@ def test_weights_file_loads_through_timm_and_is_not_kept_in_the_hparams(tmp_path
 @pytest.mark.slow  # a real run (~55 s on 2 cores); the encoder's build and weights are checked fast above
 def test_unet_timm_trains_on_shapes_seg_and_reloads(tmp_path, data_dir):
     from visiontrain.train import train
-    from visiontrain.utils.checkpoints import load_module, read_stored_config
-    from visiontrain.utils.job import run_job
+    from visiontrain.weights.checkpoints import load_module, read_stored_config
+    from visiontrain.run.job import run_job
 
     cfg = compose_cfg([*FAST, "experiment=seg_shapes_unet", "data.source.count=40", "data.batch_size=8",
                        "model=unet_timm", f"model.encoder.backbone={TINY}", "model.encoder.decoder_channels=[32,16,16,16]",

@@ -7,8 +7,8 @@ import pytest
 from helpers import FAST, compose_cfg
 from visiontrain.errors import ConfigError
 from visiontrain.train import train
-from visiontrain.utils.job import run_job
-from visiontrain.utils.validation import validate_config
+from visiontrain.run.job import run_job
+from visiontrain.config.validation import validate_config
 
 SMALL = ("experiment=seg_shapes_unet", "data.source.count=40", "data.batch_size=8")
 
@@ -28,7 +28,7 @@ def test_seg_shapes_unet_trains_tests_and_reloads(tmp_path, data_dir):
     assert 0.0 <= m["test/miou"] <= 1.0 and any(k.startswith("test/iou/") for k in m)
     assert (tmp_path / "run" / "test_masks.png").is_file()  # image | truth | prediction panel
 
-    from visiontrain.utils.checkpoints import load_module, read_stored_config
+    from visiontrain.weights.checkpoints import load_module, read_stored_config
 
     ckpt = record["best_model_path"]
     model = load_module(ckpt, read_stored_config(ckpt))  # weights_only=True: hparams are plain data

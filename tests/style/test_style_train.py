@@ -7,7 +7,7 @@ from PIL import Image
 
 from helpers import FAST, compose_cfg
 from visiontrain.train import train
-from visiontrain.utils.job import run_job
+from visiontrain.run.job import run_job
 
 TINY = ("experiment=style_transfer", *FAST, "data.image_size=32", "data.steps_per_epoch=2", "trainer.max_epochs=1",
         "model.lbfgs_max_iter=2", "model.snapshot_every=1")

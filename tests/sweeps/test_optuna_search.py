@@ -241,7 +241,7 @@ def test_submitit_trials_reach_their_trial_through_storage(tmp_path):
 
 
 def test_a_ddp_rank_of_a_search_job_runs_that_job_not_a_second_search(monkeypatch):
-    from visiontrain.utils.ddp_sweep import ENV_VAR, rewrite_argv_for_ddp_rank
+    from visiontrain.run.ddp_sweep import ENV_VAR, rewrite_argv_for_ddp_rank
 
     monkeypatch.setenv(ENV_VAR, json.dumps(["hparams_search=classifier_optuna", "model.optimizer.lr=0.01"]))
     monkeypatch.setenv("LOCAL_RANK", "1")

@@ -9,7 +9,7 @@ import torch
 
 from visiontrain.callbacks.resume_guard import ResumeGuard
 from visiontrain.errors import ConfigError
-from visiontrain.utils.checkpoints import CONFIG_KEY
+from visiontrain.weights.checkpoints import CONFIG_KEY
 
 
 class Tiny(pl.LightningModule):

@@ -9,7 +9,7 @@ import yaml
 from helpers import run_cli
 
 from visiontrain.errors import ConfigError
-from visiontrain.utils.slurm_run_dir import choose_slurm_run_id
+from visiontrain.run.slurm_run_dir import choose_slurm_run_id
 
 SHORT = ["logger=csv", "trainer.max_epochs=1", "trainer.limit_train_batches=2", "trainer.limit_val_batches=1",
          "trainer.limit_test_batches=1", "trainer.num_sanity_val_steps=0", "trainer.enable_progress_bar=false"]

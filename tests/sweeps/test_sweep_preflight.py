@@ -7,9 +7,9 @@ from helpers import run_cli
 from omegaconf import OmegaConf
 
 from visiontrain.errors import ConfigError
-from visiontrain.utils.config_paths import CONFIG_DIR
-from visiontrain.utils.job import sweep_value
-from visiontrain.utils.sweep_check import check_sweep_argv, plan_sweep
+from visiontrain.config.paths import CONFIG_DIR
+from visiontrain.run.job import sweep_value
+from visiontrain.config.sweep_check import check_sweep_argv, plan_sweep
 
 
 def test_a_sweep_with_one_bad_combination_fails_before_any_job_runs(tmp_path):

@@ -14,8 +14,8 @@ from helpers import compose_cfg
 from visiontrain.compare import build_report
 from visiontrain.compare import main as compare_main
 from visiontrain.sync import offline_runs, sync_command
-from visiontrain.utils.resume import expand_resume_argv, latest_checkpoint
-from visiontrain.utils.sweep_resolvers import register_sweep_resolvers
+from visiontrain.run.resume import expand_resume_argv, latest_checkpoint
+from visiontrain.config.sweep_resolvers import register_sweep_resolvers
 
 
 def _fake_run(path: Path, overrides, status="finished", metrics=None, mode="max", curve=()):

@@ -11,7 +11,7 @@ from visiontrain.data.formats.coco import CocoReader
 from visiontrain.data.synthetic.shapes_detection import ShapesDetection
 from visiontrain.errors import DataError
 from visiontrain.train import train
-from visiontrain.utils.job import run_job
+from visiontrain.run.job import run_job
 
 # The image size is the model's (an ordinary override); the family picks the YOLO pipeline, metric and task name.
 TINY = ("model=yolo", "model.img_size=64", "model.scale=n", "model.log_images=0", "data.batch_size=4", "data.num_workers=0", "trainer.limit_train_batches=1", "trainer.limit_val_batches=1",

@@ -7,7 +7,7 @@ import pytest
 
 from helpers import FAST, compose_cfg
 from visiontrain.train import train
-from visiontrain.utils.job import run_job
+from visiontrain.run.job import run_job
 
 TINY = ("experiment=det_shapes_yolo", "data.source.num_train=8", "data.source.num_val=4", "data.source.num_test=4",
         "data.source.image_size=96", "data.source.min_size=0.25", "data.img_size=64", "data.batch_size=4",
@@ -48,7 +48,7 @@ def test_run_dir_has_results_and_pr_f1_curves(yolo_run):
 
 
 def test_checkpoint_predicts_in_original_coordinates_and_exports_to_onnx(yolo_run, tmp_path):
-    from visiontrain.utils.checkpoints import load_module, read_stored_config
+    from visiontrain.weights.checkpoints import load_module, read_stored_config
 
     _, _, run = yolo_run
     ckpt = run / "checkpoints" / "last.ckpt"
@@ -68,7 +68,7 @@ def test_checkpoint_predicts_in_original_coordinates_and_exports_to_onnx(yolo_ru
 
 def test_bad_yolo_config_is_one_config_error(tmp_path, data_dir):
     from visiontrain.errors import ConfigError
-    from visiontrain.utils.validation import validate_config
+    from visiontrain.config.validation import validate_config
 
     cfg = compose_cfg([*FAST, *TINY, "model.scale=x"], tmp_path, data_dir)
     with pytest.raises(ConfigError, match="model.scale.*valid choices"):
@@ -85,7 +85,7 @@ def test_vt_predict_writes_coco_results_in_the_files_own_pixels(yolo_run, tmp_pa
     from PIL import Image
 
     from helpers import run_cli
-    from visiontrain.utils.checkpoints import load_module, read_stored_config
+    from visiontrain.weights.checkpoints import load_module, read_stored_config
 
     _, _, run = yolo_run
     ckpt = run / "checkpoints" / "last.ckpt"

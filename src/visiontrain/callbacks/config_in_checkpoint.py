@@ -6,7 +6,7 @@ from typing import Any
 
 import pytorch_lightning as pl
 
-from visiontrain.utils.checkpoints import CONFIG_KEY
+from visiontrain.weights.checkpoints import CONFIG_KEY
 
 
 class ConfigInCheckpoint(pl.Callback):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytorch_lightning as pl
 
-from visiontrain.utils.stop_reason import metrics_so_far, stop_signal  # noqa: F401  (re-exported)
+from visiontrain.run.stop_reason import metrics_so_far, stop_signal  # noqa: F401  (re-exported)
 
 
 class CheckpointOnInterrupt(pl.Callback):

@@ -15,7 +15,7 @@ from typing import Any
 import pytorch_lightning as pl
 
 from visiontrain.errors import ConfigError
-from visiontrain.utils.checkpoints import CONFIG_KEY
+from visiontrain.weights.checkpoints import CONFIG_KEY
 
 _HORIZON = ("trainer.max_epochs", "trainer.max_steps")
 _MAY_CHANGE_IN_MODEL = ("model.optimizer", "model.scheduler", "model.scheduler_interval")

@@ -13,7 +13,7 @@ from torch.utils.data import Dataset
 
 from visiontrain.data.base import VisionDataModule
 from visiontrain.data.bad_samples import BadSamples, describe_source, load_or_skip, require_nonempty
-from visiontrain.data.formats.images import image_size
+from visiontrain.imaging import image_size
 from visiontrain.data.formats.labelled_images import LabelledImages
 from visiontrain.data.splits import complete_splits, per_class_subset
 from visiontrain.errors import DataError

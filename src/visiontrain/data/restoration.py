@@ -18,7 +18,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from visiontrain.data.bad_samples import BadSamples, load_or_skip, require_nonempty
 from visiontrain.data.base import VisionDataModule
-from visiontrain.data.formats.images import image_size
+from visiontrain.imaging import image_size
 from visiontrain.data.splits import complete_splits
 from visiontrain.errors import ConfigError, DataError
 

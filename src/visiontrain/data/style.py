@@ -20,7 +20,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from visiontrain.data.resumable_loader import resumable_for
 from visiontrain.data.bad_samples import BadSamples
-from visiontrain.data.formats.images import is_image_file, read_rgb
+from visiontrain.imaging import is_image_file, read_rgb
 from visiontrain.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)

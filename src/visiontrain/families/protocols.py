@@ -3,7 +3,7 @@
 A module (a user's own included) offers one of each pair:
 
 - predictions: ``prediction_writer(out_dir, files, root, options)`` returning a
-  ``visiontrain.utils.predictions.PredictionWriter`` (with a ``predict_step``), or ``write_stored_predictions(out_dir,
+  ``visiontrain.families.predictions.PredictionWriter`` (with a ``predict_step``), or ``write_stored_predictions(out_dir,
   stored_config)`` when the result lives in the checkpoint itself (style transfer);
 - export: ``export_model()`` returning an ``nn.Module`` (images in [0, 1], NCHW → one tensor), or ``export_to(fmt,
   path, opset, atol, rtol)`` for a family that exports and checks itself (detectors).

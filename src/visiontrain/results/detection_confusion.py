@@ -125,7 +125,7 @@ def log_detection_confusion(trainer, matrix: np.ndarray, stage: str, class_names
         return []
     from pathlib import Path
 
-    from visiontrain.utils.figures import save_and_log
+    from visiontrain.results.figures import save_and_log
 
     prefix = "" if stage == "val" else f"{stage}_"
     figures = confusion_figures(matrix, class_names, score_threshold, iou_threshold)

@@ -93,7 +93,7 @@ def log_detection_curves(trainer, result: dict, stage: str, class_names: Sequenc
     per_class = curves(result, class_names, "bbox_" if "bbox_precision" in result else "")
     if not per_class:
         return []
-    from visiontrain.utils.figures import save_and_log
+    from visiontrain.results.figures import save_and_log
 
     run_dir = Path(trainer.default_root_dir)
     prefix = "" if stage == "val" else f"{stage}_"

@@ -30,7 +30,9 @@ def draw(image: torch.Tensor, boxes: torch.Tensor, labels: torch.Tensor, class_n
     """CxHxW float [0, 1] → 3xHxW uint8 with the boxes in their class colours and captioned."""
     from torchvision.utils import draw_bounding_boxes
 
-    pixels = (image[:3].detach().float().cpu().clamp(0, 1) * 255).byte()
+    from visiontrain.imaging import to_uint8
+
+    pixels = torch.from_numpy(to_uint8(image)).permute(2, 0, 1)
     zoom = max(1, MIN_SIDE // max(pixels.shape[1:]))  # small images enlarged first: captions stay readable
     if zoom > 1:
         pixels = pixels.repeat_interleave(zoom, 1).repeat_interleave(zoom, 2)
@@ -58,7 +60,7 @@ def grid(pictures: Sequence[torch.Tensor]) -> torch.Tensor:
 
 def mosaic_figure(pictures: Sequence[torch.Tensor], class_names: Sequence[str], title: str):
     """The grid with a title saying what the boxes are and a legend of the class colours."""
-    from visiontrain.utils.figures import picture_with_legend
+    from visiontrain.results.figures import picture_with_legend
 
     colours = class_colours(len(class_names))
     fig, _ = picture_with_legend(grid(pictures).permute(1, 2, 0).numpy(), list(zip(class_names, colours)), title)

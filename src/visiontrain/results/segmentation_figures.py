@@ -74,7 +74,7 @@ def log_segmentation_figures(trainer, jaccard, stage: str, names: Sequence[str])
     if not trainer.is_global_zero or matrix.sum() == 0:
         return []
     from visiontrain.results.class_tables import SEGMENTATION_COLUMNS, log_class_table, segmentation_rows
-    from visiontrain.utils.figures import save_and_log
+    from visiontrain.results.figures import save_and_log
 
     log_class_table(trainer, stage, SEGMENTATION_COLUMNS, lambda: segmentation_rows(matrix, names))
     prefix = "" if stage == "val" else f"{stage}_"

@@ -41,7 +41,7 @@ def trial_outcome(job_return: Any) -> tuple[Any, float | None, str]:
 
 
 def _metrics_status(job_return: Any) -> str | None:
-    from visiontrain.utils.run_dir import read_metrics_json
+    from visiontrain.run.run_dir import read_metrics_json
 
     output_dir = OmegaConf.select(job_return.hydra_cfg, "hydra.runtime.output_dir") if job_return.hydra_cfg else None
     try:

@@ -14,8 +14,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from visiontrain.data.formats.images import image_size as _image_size
-from visiontrain.data.formats.images import read_rgb
+from visiontrain.imaging import image_size as _image_size
+from visiontrain.imaging import read_rgb
 
 log = logging.getLogger(__name__)
 # counted in DetectionIndex.skipped next to the images left out, but these keep the image: they repair one box

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from visiontrain.data.formats.images import is_image_file, read_rgb
+from visiontrain.imaging import is_image_file, read_rgb
 from visiontrain.errors import DataError
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from visiontrain.data.formats.class_names import near_duplicates
-from visiontrain.data.formats.images import is_image_file
+from visiontrain.imaging import is_image_file
 from visiontrain.data.formats.labelled_images import LabelledImages
 from visiontrain.data.formats.notes import say
 from visiontrain.errors import DataError

@@ -8,7 +8,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from visiontrain.data.formats.images import read_rgb
+from visiontrain.imaging import read_rgb
 
 
 @dataclass

@@ -8,8 +8,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from visiontrain.data.formats.images import image_size as _image_size
-from visiontrain.data.formats.images import read_rgb
+from visiontrain.imaging import image_size as _image_size
+from visiontrain.imaging import read_rgb
 
 IGNORE_INDEX = 255
 

@@ -14,30 +14,19 @@ from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 from visiontrain.errors import ConfigError, DataError
 from visiontrain.families.base_module import VisionModule
 from visiontrain.models.compile import compile_for_training
-from visiontrain.models.classification.backbones import create_backbone
+from visiontrain.models.shared.normalize import Normalize
+from visiontrain.models.shared.backbones import create_backbone
 from visiontrain.models.classification.transfer import (
     TransferConfig,
     backbone_frozen,
     batchnorm_to_eval,
     set_frozen,
 )
-from visiontrain.models.classification.weights_file import load_backbone_file
+from visiontrain.models.shared.backbone_weights import load_backbone_file
 from visiontrain.results.classification_figures import precision_recall_figure
-from visiontrain.utils.figures import log_figure
+from visiontrain.results.figures import log_figure
 
 log = logging.getLogger(__name__)
-
-
-class Normalize(nn.Module):
-    """Backbone statistics live with the model, so every dataset and export sees the same preprocessing."""
-
-    def __init__(self, mean, std) -> None:
-        super().__init__()
-        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1), persistent=False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return (x - self.mean) / self.std
 
 
 class ImageClassifier(VisionModule):

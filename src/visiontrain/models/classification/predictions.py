@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from visiontrain.utils.predictions import PredictionWriter, write_json
+from visiontrain.families.predictions import PredictionWriter, write_json
 
 
 class ClassPredictionWriter(PredictionWriter):
@@ -30,7 +30,7 @@ class BoxPredictionWriter(ClassPredictionWriter):
     """Single-object localization: class, score and one box (``bbox`` xywh in the file's pixels)."""
 
     def write(self, files: list[Path], images, rows: torch.Tensor) -> None:
-        from visiontrain.utils.predictions import read_rgb
+        from visiontrain.families.predictions import read_rgb
 
         for file, r in zip(files, rows.float().cpu().tolist()):
             h, w = read_rgb(file).shape[:2]  # the model answers in [0, 1] image coordinates

@@ -14,10 +14,10 @@ import torch
 
 from visiontrain.errors import ConfigError, TrainingError
 from visiontrain.families.base_module import VisionModule
-from visiontrain.models.detection.data_classes import store_category_ids
+from visiontrain.models.shared.category_ids import store_category_ids
 from visiontrain.models.detection.factory import Architecture, build_detector, has_masks
-from visiontrain.models.detection.metrics import Backend, log_map, make_map, metric_inputs
-from visiontrain.models.detection.overlays import log_detections
+from visiontrain.models.shared.detection_metrics import Backend, log_map, make_map, metric_inputs
+from visiontrain.models.shared.detection_overlays import log_detections
 from visiontrain.models.detection.weights import load_detector_file
 from visiontrain.results.detection_confusion import DetectionConfusion
 
@@ -130,7 +130,7 @@ class Detector(VisionModule):
 
     def prediction_writer(self, out_dir, files, root, options):
         """What `vt-predict` writes for this module (COCO results JSON + overlays)."""
-        from visiontrain.models.detection.predictions import DetectionPredictionWriter
+        from visiontrain.models.shared.detection_predictions import DetectionPredictionWriter
 
         return DetectionPredictionWriter(out_dir, files, root, options, self.class_names,
                                          self.hparams.get("category_ids"))

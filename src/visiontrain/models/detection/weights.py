@@ -11,8 +11,8 @@ from typing import Iterator
 from torch import nn
 
 from visiontrain.errors import WeightsError
-from visiontrain.utils.checkpoints import load_checkpoint
-from visiontrain.utils.pretrained import fetch_state_dict
+from visiontrain.weights.checkpoints import load_checkpoint
+from visiontrain.weights.pretrained import fetch_state_dict
 
 log = logging.getLogger(__name__)
 

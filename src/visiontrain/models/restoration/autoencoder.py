@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from visiontrain.models.segmentation.unet import Norm, norm_layer
+from visiontrain.models.shared.unet import Norm, norm_layer
 
 
 @dataclass

@@ -15,8 +15,8 @@ from visiontrain.errors import ConfigError
 from visiontrain.families.base_module import VisionModule
 from visiontrain.models.restoration.autoencoder import AutoencoderConfig, ConvAutoencoder
 from visiontrain.models.restoration.triplets import log_triplets
-from visiontrain.models.segmentation.module import as_config
-from visiontrain.models.segmentation.unet import UNet, UNetConfig
+from visiontrain.models.shared.config_sections import as_config
+from visiontrain.models.shared.unet import UNet, UNetConfig
 
 Task = Literal["denoise", "inpaint", "compress"]
 

@@ -18,8 +18,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from visiontrain.imaging import to_uint8
 from visiontrain.errors import ConfigError, DataError
-from visiontrain.utils.predictions import PredictionWriter, read_rgb, save_png, write_json
+from visiontrain.families.predictions import PredictionWriter, read_rgb, save_png, write_json
 
 SAFE_TARGETS = ("albumentations.", "visiontrain.data.")  # what a checkpoint's config may instantiate here
 
@@ -40,9 +41,6 @@ def _tensor(image: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.array(image)).permute(2, 0, 1).float().div(255.0)
 
 
-def to_uint8(image: torch.Tensor) -> np.ndarray:
-    """3xHxW in [0, 1] → HxWx3 uint8, rounded."""
-    return (image.clamp(0, 1).permute(1, 2, 0).numpy() * 255.0 + 0.5).astype(np.uint8)
 
 
 def read_hole_mask(path: Path, size: tuple[int, int]) -> np.ndarray:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from visiontrain.models.segmentation.overlays import to_uint8
+from visiontrain.imaging import to_uint8
 
 
 def triplet_grid(inputs: torch.Tensor, outputs: torch.Tensor, targets: torch.Tensor) -> np.ndarray:
@@ -19,7 +19,7 @@ def log_triplets(trainer, key: str, inputs: torch.Tensor, outputs: torch.Tensor,
                  save: bool = False) -> None:
     if not trainer.is_global_zero:
         return
-    from visiontrain.utils.figures import log_image_array
+    from visiontrain.results.figures import log_image_array
 
     grid = triplet_grid(inputs, outputs, targets)
     log_image_array(trainer, key, grid)

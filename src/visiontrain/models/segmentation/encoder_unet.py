@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from visiontrain.models.segmentation.unet import DoubleConv, Norm
+from visiontrain.models.shared.unet import DoubleConv, Norm
 
 HeadResolution = Literal["input", "skip"]
 Upsample = Literal["bilinear", "nearest"]

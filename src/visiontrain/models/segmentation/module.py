@@ -13,26 +13,17 @@ from torch import nn
 from visiontrain.errors import ConfigError
 from visiontrain.families.base_module import VisionModule
 from visiontrain.models.compile import compile_for_training
-from visiontrain.models.classification.module import Normalize
 from visiontrain.models.segmentation.encoder_unet import EncoderUNet
 from visiontrain.models.segmentation.losses import LossConfig, SegmentationLoss
 from visiontrain.models.segmentation.metrics import SegmentationMetrics
 from visiontrain.models.segmentation.overlays import log_mask_overlays
 from visiontrain.models.segmentation.resnet_unet import EncoderConfig, ResNetUNet
-from visiontrain.models.segmentation.unet import UNet, UNetConfig
+from visiontrain.models.shared.config_sections import as_config
+from visiontrain.models.shared.normalize import Normalize
+from visiontrain.models.shared.unet import UNet, UNetConfig
 from visiontrain.results.segmentation_figures import log_segmentation_figures
 
 log = logging.getLogger(__name__)
-
-
-def as_config(cls, value):
-    """A config dataclass from a dataclass, a plain dict or Hydra's DictConfig (made plain: checkpoints hold only
-    plain data, since they are loaded with weights_only=True)."""
-    from omegaconf import DictConfig, OmegaConf
-
-    if isinstance(value, DictConfig):
-        value = OmegaConf.to_container(value, resolve=True)
-    return value if isinstance(value, cls) else cls(**(value or {}))
 
 
 class SemanticSegmenter(VisionModule):

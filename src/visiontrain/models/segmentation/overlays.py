@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from visiontrain.imaging import to_uint8
 
 
 def colours(n: int) -> np.ndarray:
@@ -19,9 +20,6 @@ def colours(n: int) -> np.ndarray:
     return table
 
 
-def to_uint8(images: torch.Tensor) -> np.ndarray:
-    """NxCxHxW float [0, 1] → NxHxWx3 uint8 (the first three channels)."""
-    return (images[:, :3].detach().float().clamp(0, 1).permute(0, 2, 3, 1).cpu().numpy() * 255).round().astype(np.uint8)
 
 
 def panel(images: np.ndarray, truth: np.ndarray, preds: np.ndarray, n_classes: int, alpha: float = 0.55) -> np.ndarray:
@@ -42,7 +40,7 @@ def panel(images: np.ndarray, truth: np.ndarray, preds: np.ndarray, n_classes: i
 
 def panel_figure(picture: np.ndarray, class_names: list[str], ignore_index: int):
     """The panel with its column titles and a legend of the class colours."""
-    from visiontrain.utils.figures import picture_with_legend
+    from visiontrain.results.figures import picture_with_legend
 
     table = colours(len(class_names))
     legend = [(f"{class_names[0]} (not coloured)", None), *((n, table[i]) for i, n in enumerate(class_names) if i)]
@@ -62,7 +60,7 @@ def log_mask_overlays(trainer, key: str, images: torch.Tensor, truth: torch.Tens
     if not trainer.is_global_zero:
         return
     from visiontrain.results.publish import log_table, wandb_loggers
-    from visiontrain.utils.figures import save_and_log
+    from visiontrain.results.figures import save_and_log
 
     imgs = to_uint8(images)
     t = truth.detach().cpu().numpy().astype(np.uint8)

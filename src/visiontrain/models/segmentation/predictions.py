@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from visiontrain.models.segmentation.overlays import colours
-from visiontrain.utils.predictions import PredictionWriter, read_rgb, save_png, write_json
+from visiontrain.families.predictions import PredictionWriter, read_rgb, save_png, write_json
 
 
 class MaskPredictionWriter(PredictionWriter):

@@ -10,7 +10,7 @@ from torch import nn
 
 from visiontrain.errors import ConfigError
 from visiontrain.models.segmentation.encoder_unet import EncoderUNet, HeadResolution, Upsample
-from visiontrain.models.segmentation.unet import Norm
+from visiontrain.models.shared.unet import Norm
 
 
 @dataclass
@@ -32,8 +32,8 @@ class EncoderConfig:
 class ResNetUNet(EncoderUNet):
     def __init__(self, cfg: EncoderConfig, out_channels: int) -> None:
         super().__init__()
-        from visiontrain.models.classification.backbones import create_backbone
-        from visiontrain.models.classification.weights_file import load_backbone_weights
+        from visiontrain.models.shared.backbones import create_backbone
+        from visiontrain.models.shared.backbone_weights import load_backbone_weights
 
         if not any(cfg.backbone.startswith(p) for p in ("resnet", "resnext", "wide_resnet")):
             raise ConfigError(f"model.encoder.backbone: '{cfg.backbone}' is not a torchvision ResNet "

@@ -11,9 +11,9 @@ from pathlib import Path
 from torch import nn
 
 from visiontrain.errors import ConfigError, WeightsError
-from visiontrain.utils import efficientnet_layout
-from visiontrain.utils.checkpoints import load_checkpoint
-from visiontrain.utils.named_weights import is_named, named_weights_file
+from visiontrain.weights import efficientnet_layout
+from visiontrain.weights.checkpoints import load_checkpoint
+from visiontrain.weights.named_weights import is_named, named_weights_file
 
 
 def create_timm_encoder(name: str, weights: str | None = None, weights_path: str | None = None) -> nn.Module:

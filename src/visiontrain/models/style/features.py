@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from visiontrain.errors import ConfigError, WeightsError
-from visiontrain.models.classification.backbones import IMAGENET_MEAN, IMAGENET_STD
+from visiontrain.models.shared.backbones import IMAGENET_MEAN, IMAGENET_STD
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ def _fx(network: str, layers: dict[str, list[str]], weights: str | None, weights
         pooling: Pooling) -> FeatureExtractor:
     from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
 
-    from visiontrain.models.classification.backbones import create_backbone
+    from visiontrain.models.shared.backbones import create_backbone
 
     backbone = create_backbone(network, weights)
     if weights_path:
@@ -174,7 +174,7 @@ def _check_layers(layers: dict[str, list[str]], valid: list[str], network: str) 
 def _torchvision_state(network: str, weights: str) -> dict:
     import torchvision.models as tvm
 
-    from visiontrain.utils.pretrained import fetch_state_dict
+    from visiontrain.weights.pretrained import fetch_state_dict
 
     enum = tvm.get_model_weights(network)
     try:
@@ -187,7 +187,7 @@ def _torchvision_state(network: str, weights: str) -> dict:
 
 def _load_file(module: nn.Module, path: str, prefix: str) -> None:
     """A torchvision state_dict or a visiontrain classifier checkpoint (its backbone's tensors)."""
-    from visiontrain.models.classification.weights_file import load_backbone_weights
+    from visiontrain.models.shared.backbone_weights import load_backbone_weights
 
     holder = nn.Module()
     if prefix:  # VGG: the file's keys are features.<i>.weight, as in torchvision's full model
@@ -200,7 +200,7 @@ def _load_file(module: nn.Module, path: str, prefix: str) -> None:
 
 def _stored_backbone(path: str) -> str | None:
     """The backbone name a visiontrain classifier checkpoint was trained with, if the file is one."""
-    from visiontrain.utils.checkpoints import load_checkpoint
+    from visiontrain.weights.checkpoints import load_checkpoint
 
     state = load_checkpoint(path)
     hparams = state.get("hyper_parameters") if isinstance(state, dict) else None

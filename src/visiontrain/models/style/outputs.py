@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from visiontrain.utils.figures import log_image_array
+from visiontrain.imaging import to_uint8
+from visiontrain.results.figures import log_image_array
 
 
-def to_uint8(image: torch.Tensor) -> np.ndarray:
-    """3xHxW in [0, 1] → HxWx3 uint8."""
-    return (image.clamp(0, 1).permute(1, 2, 0).numpy() * 255.0 + 0.5).astype(np.uint8)
 
 
 def save_and_log(trainer, images: dict[str, torch.Tensor], folder: str, prefix: str = "", suffix: str = "") -> list[Path]:

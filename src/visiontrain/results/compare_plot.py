@@ -6,7 +6,7 @@ import csv
 from collections.abc import Sequence
 from pathlib import Path
 
-from visiontrain.runs import Run
+from visiontrain.results.runs import Run
 
 
 def learning_curve(run: Run, metric: str) -> tuple[list[float], list[float]]:

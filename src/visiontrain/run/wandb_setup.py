@@ -65,7 +65,7 @@ def pin_wandb_run(logger_cfg, run_dir: str | Path) -> None:
     node = (logger_cfg or {}).get("wandb") if isinstance(logger_cfg, DictConfig) else None
     if node is None or node._is_none() or "Wandb" not in str(node.get("_target_", "")) or node.get("id"):
         return
-    from visiontrain.utils.ranks import is_rank_zero
+    from visiontrain.run.ranks import is_rank_zero
 
     if not is_rank_zero():  # only rank 0 talks to W&B
         return

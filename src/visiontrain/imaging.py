@@ -1,4 +1,5 @@
-"""Reading one image file as an RGB uint8 array, with errors that name the file.
+"""The one imaging layer: reading an image file as an RGB uint8 array (errors name the file), used by training,
+evaluation and prediction alike, and float images back to uint8 for every picture a run writes or logs.
 
 EXIF orientation is applied (``ImageOps.exif_transpose``), so pixels, sizes and therefore annotations are all in the
 orientation an image viewer shows: annotation tools label what they display.
@@ -69,3 +70,10 @@ def read_rgb(path: str | Path) -> np.ndarray:
             return np.asarray(img.convert("RGB"))
     except (FileNotFoundError, UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise _unreadable(path, exc) from None
+
+
+def to_uint8(images) -> np.ndarray:
+    """Float images in [0, 1] as a tensor, CxHxW or NxCxHxW (at most the first three channels) → HxWxC or
+    NxHxWxC uint8, rounded to the nearest value."""
+    x = images.detach()[..., :3, :, :].float().clamp(0, 1).mul(255).round().byte()
+    return x.movedim(-3, -1).cpu().numpy()

@@ -113,7 +113,7 @@ def _walk(node: Any, path: str, targets: dict[str, dict]) -> None:
 
 
 def _check(node: DictConfig, path: str, known: dict, targets: dict[str, dict]) -> None:
-    from visiontrain.utils.validation import _unknown_key
+    from visiontrain.config.validation import _unknown_key
 
     target = str(node._get_node("_target_")._value())
     for key in map(str, node.keys()):
@@ -145,7 +145,7 @@ def _check(node: DictConfig, path: str, known: dict, targets: dict[str, dict]) -
 
 
 def _check_fields(full: str, node: DictConfig, cls: str, fields: dict[str, list | None]) -> None:
-    from visiontrain.utils.validation import _unknown_key
+    from visiontrain.config.validation import _unknown_key
 
     for key in map(str, node.keys()):
         if key not in fields:

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import numpy as np
 import torch
 
+from visiontrain.imaging import to_uint8
 
-def _to_uint8(image: torch.Tensor) -> np.ndarray:
-    return (image.detach().cpu().clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
+
 
 
 def _box_data(boxes: torch.Tensor, labels: torch.Tensor, names: Sequence[str], scores: torch.Tensor | None) -> list:
@@ -35,7 +34,7 @@ def log_detections(trainer, key: str, images: Sequence[torch.Tensor], prediction
 
     from visiontrain.results.detection_mosaic import mosaics
     from visiontrain.results.publish import log_table, wandb_loggers
-    from visiontrain.utils.figures import save_and_log
+    from visiontrain.results.figures import save_and_log
 
     if not trainer.is_global_zero or not images:
         return
@@ -45,7 +44,7 @@ def log_detections(trainer, key: str, images: Sequence[torch.Tensor], prediction
     loggers = wandb_loggers(trainer)
     if loggers:
         class_labels = {i: n for i, n in enumerate(class_names)}
-        pictures = [_to_uint8(im) for im in images]
+        pictures = [to_uint8(im) for im in images]
         boxes = [{"predictions": {"box_data": _box_data(p["boxes"], p["labels"], class_names, p["scores"]),
                                   "class_labels": class_labels},
                   "ground_truth": {"box_data": _box_data(t["boxes"], t["labels"], class_names, None),

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from visiontrain.data.formats.coco import to_coco_results
-from visiontrain.utils.predictions import PredictionWriter, read_rgb, write_json
+from visiontrain.families.predictions import PredictionWriter, read_rgb, write_json
 
 
 class DetectionPredictionWriter(PredictionWriter):
@@ -45,7 +45,7 @@ class DetectionPredictionWriter(PredictionWriter):
                           zip(pred["labels"], pred["scores"].tolist())]
                 drawn = draw_bounding_boxes(torch.from_numpy(original.copy()).permute(2, 0, 1), pred["boxes"],
                                             labels=labels, colors="red", width=2)
-                from visiontrain.utils.predictions import save_png
+                from visiontrain.families.predictions import save_png
 
                 save_png(self.output_path(file, "overlays", ".png"), drawn.permute(1, 2, 0).numpy())
 

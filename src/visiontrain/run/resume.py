@@ -4,7 +4,7 @@
     vt-train resume=auto hydra.run.dir=<run dir>       # the same, spelled with Hydra's run dir
     vt-train resume=<run dir> trainer.max_epochs=20    # later overrides win over the stored ones
 
-Under Slurm each command of a job gets its own run dir (utils/slurm_run_dir.py); after a requeue
+Under Slurm each command of a job gets its own run dir (run/slurm_run_dir.py); after a requeue
 (``SLURM_RESTART_COUNT`` > 0) it gets the same one again and resumes from the newest checkpoint there without being
 told.
 """
@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from visiontrain.errors import ConfigError
-from visiontrain.utils.ddp_sweep import started_for_sweep_job
-from visiontrain.utils.slurm_run_dir import is_requeued
+from visiontrain.run.ddp_sweep import started_for_sweep_job
+from visiontrain.run.slurm_run_dir import is_requeued
 
 log = logging.getLogger("visiontrain")
 
@@ -67,7 +67,7 @@ def checkpoint_to_resume(cfg: Any) -> str | None:
     """The checkpoint ``fit`` starts from: ``ckpt_path`` if set; else, with ``resume`` set or in a requeued Slurm
     job, the newest checkpoint in this run dir (a requeued job finds the one it saved before it was stopped).
     A new run never starts in a directory that holds another run's checkpoints."""
-    from visiontrain.utils.checkpoints import check_loadable
+    from visiontrain.weights.checkpoints import check_loadable
 
     if cfg.get("ckpt_path"):
         check_loadable(cfg.ckpt_path)  # a refusal as one line here, not a traceback from inside fit

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from visiontrain.utils.checkpoints import CONFIG_KEY, load_checkpoint
+from visiontrain.weights.checkpoints import CONFIG_KEY, load_checkpoint
 
 WEIGHTS_NAME = "weights.pt"
 MARKER = "visiontrain_weights"  # {"from": the checkpoint file it was made from}

@@ -12,14 +12,14 @@ from omegaconf import DictConfig
 
 from visiontrain.errors import find_user_error, one_line
 from visiontrain.families.config import apply_family_defaults
-from visiontrain.utils.ddp_sweep import end_process_group, publish_job_for_ddp_ranks, started_for_sweep_job
-from visiontrain.utils.quick_check import quick_check
-from visiontrain.utils.ranks import is_rank_zero
-from visiontrain.utils.run_dir import to_float_metrics, write_metrics_json
-from visiontrain.utils.stop_reason import metrics_so_far, stop_signal
-from visiontrain.utils.validation import validate_config
-from visiontrain.utils.wandb_setup import choose_wandb_mode, report_and_finish
-from visiontrain.utils.writable import unwritable
+from visiontrain.run.ddp_sweep import end_process_group, publish_job_for_ddp_ranks, started_for_sweep_job
+from visiontrain.config.quick_check import quick_check
+from visiontrain.run.ranks import is_rank_zero
+from visiontrain.run.run_dir import to_float_metrics, write_metrics_json
+from visiontrain.run.stop_reason import metrics_so_far, stop_signal
+from visiontrain.config.validation import validate_config
+from visiontrain.run.wandb_setup import choose_wandb_mode, report_and_finish
+from visiontrain.run.writable import unwritable
 
 log = logging.getLogger("visiontrain")
 

@@ -32,7 +32,7 @@ _FIRST = ("paths", "trainer", "callbacks", "data")  # callbacks before data: dat
 
 def validate_config(cfg: DictConfig, sections: Sequence[str] | None = None) -> None:
     """Validate ``cfg``: the top level and all sections, then their combinations; or only the named sections."""
-    from visiontrain.utils import quick_check
+    from visiontrain.config import quick_check
 
     try:
         _validate(cfg, sections)
@@ -41,7 +41,7 @@ def validate_config(cfg: DictConfig, sections: Sequence[str] | None = None) -> N
 
 
 def _validate(cfg: DictConfig, sections: Sequence[str] | None) -> None:
-    from visiontrain.utils.config_schema import ROOTS, SECTIONS
+    from visiontrain.config.schema import ROOTS, SECTIONS
 
     root = ROOTS.get(str(_config_name(cfg))) if sections is None else None
     if root is not None:
@@ -57,7 +57,7 @@ def _validate(cfg: DictConfig, sections: Sequence[str] | None) -> None:
         elif isinstance(node, (DictConfig, ListConfig)):
             _walk(node, str(key))
     if sections is None:
-        from visiontrain.utils.combinations import check_combinations
+        from visiontrain.config.combinations import check_combinations
 
         _check_hydra_plugins(cfg)
         check_combinations(cfg)
@@ -243,7 +243,7 @@ def _check_target(node: DictConfig, path: str) -> None:
 
 def _record(target: str, obj: Any, valid: list[str], accepts_any: bool, hints: dict[str, Any]) -> None:
     """Hand ``quick_check`` what the next run needs to answer unknown keys and wrong choices without importing."""
-    from visiontrain.utils import quick_check
+    from visiontrain.config import quick_check
 
     files = {f for f in (_source_file(obj),) if f}
     choices = {k: c for k in valid if (c := _closed_choices(hints.get(k))) is not None}

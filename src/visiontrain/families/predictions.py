@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from pytorch_lightning.callbacks import BasePredictionWriter
 
-from visiontrain.data.formats.images import read_rgb  # the training reader: EXIF orientation, 16-bit, palette, …
+from visiontrain.imaging import read_rgb  # the training reader: EXIF orientation, 16-bit, palette, …
 from visiontrain.errors import ConfigError, DataError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from visiontrain.compare import Group, Report
-from visiontrain.compare_format import cells, columns, group_heading
+from visiontrain.results.compare_format import cells, columns, group_heading
 
 FIGURES = ("*.png", "*.jpg", "*.jpeg")
 MAX_FIGURES_PER_RUN = 16
@@ -63,7 +63,7 @@ def _table(group: Group) -> str:
 def _group_plots(group: Group, report: Report) -> str:
     """The sweep's parameter plots and all runs' curves of the optimized metric, one picture."""
     from visiontrain.compare import _short
-    from visiontrain.compare_plot import figure_runs
+    from visiontrain.results.compare_plot import figure_runs
 
     runs = [r for r in group.runs if r.kind == "train"]
     if not runs:

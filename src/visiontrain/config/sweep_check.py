@@ -65,8 +65,8 @@ def plan_sweep(overrides: Sequence[str], config_dir: str, config_name: str = "tr
     from hydra.core.global_hydra import GlobalHydra
     from hydra.core.hydra_config import HydraConfig
 
-    from visiontrain.utils.resolvers import register_resolvers
-    from visiontrain.utils.sweep_resolvers import register_sweep_resolvers
+    from visiontrain.config.resolvers import register_resolvers
+    from visiontrain.config.sweep_resolvers import register_sweep_resolvers
 
     register_resolvers()
     register_sweep_resolvers()
@@ -152,7 +152,7 @@ def _validate(cfg, run_dir: str, num: int) -> None:
     from hydra.core.hydra_config import HydraConfig
     from omegaconf import open_dict
 
-    from visiontrain.utils.validation import validate_config
+    from visiontrain.config.validation import validate_config
 
     with open_dict(cfg):
         cfg.hydra.runtime.output_dir = run_dir

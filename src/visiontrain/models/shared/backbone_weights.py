@@ -8,8 +8,8 @@ from pathlib import Path
 from torch import nn
 
 from visiontrain.errors import WeightsError
-from visiontrain.utils import efficientnet_layout
-from visiontrain.utils.checkpoints import load_checkpoint
+from visiontrain.weights import efficientnet_layout
+from visiontrain.weights.checkpoints import load_checkpoint
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 On ``requeue_signal`` (sent by Slurm ``signal_delay_s`` before the time limit: ``--signal=USR1@90``) Lightning saves
 ``hpc_ckpt_<n>.ckpt`` in the run dir and runs ``scontrol requeue <job id>``; the restarted job has the same id, hence
-the same run dir, and resumes from the newest checkpoint there (utils/resume.py).
+the same run dir, and resumes from the newest checkpoint there (run/resume.py).
 """
 
 from __future__ import annotations

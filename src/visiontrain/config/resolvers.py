@@ -8,10 +8,10 @@ from omegaconf import OmegaConf
 
 def run_id(runs_dir: str | None = None) -> str:
     """Under Slurm ``slurm-<job>[-<n>]`` (one per command of the job; a requeued job finds its own again, see
-    utils/slurm_run_dir.py), else a timestamp with microseconds so that two runs started in the same second get
+    run/slurm_run_dir.py), else a timestamp with microseconds so that two runs started in the same second get
     different directories."""
     if os.environ.get("SLURM_JOB_ID"):
-        from visiontrain.utils.slurm_run_dir import slurm_base_id, slurm_run_id
+        from visiontrain.run.slurm_run_dir import slurm_base_id, slurm_run_id
 
         return slurm_run_id(runs_dir) if runs_dir else slurm_base_id(os.environ)
     return datetime.now().strftime("%Y-%m-%d_%H-%M-%S_%f")
