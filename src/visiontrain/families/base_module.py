@@ -7,7 +7,8 @@
 - ``save_plain_hyperparameters()``: the ``__init__`` arguments as plain data (OmegaConf containers converted:
   checkpoints are read with ``weights_only=True``), the optimiser and scheduler partials left out;
 - optimiser and scheduler from the config's partials (``optimizer``, ``scheduler``) over ``param_groups()``;
-- ``log_images_now(batch_idx)``: the first batch, images wanted, not the sanity check;
+- ``log_images_now(batch_idx, stage)``: the first batch, images wanted, not the sanity check, figures due
+  (``results.figures.figures_due``);
 - ``predict_images(batch)``: the images of a predict batch (``(images, index)`` from vt-predict, or a tensor).
 """
 
@@ -79,8 +80,11 @@ class VisionModule(pl.LightningModule):
     def on_test_epoch_end(self) -> None:
         self.eval_epoch_end("test")
 
-    def log_images_now(self, batch_idx: int) -> bool:
-        return batch_idx == 0 and int(self.hparams.get("log_images", 0) or 0) > 0 and not self.trainer.sanity_checking
+    def log_images_now(self, batch_idx: int, stage: str = "val") -> bool:
+        from visiontrain.results.figures import figures_due
+
+        return (batch_idx == 0 and int(self.hparams.get("log_images", 0) or 0) > 0
+                and not self.trainer.sanity_checking and figures_due(self.trainer, stage))
 
     @staticmethod
     def predict_images(batch: Any) -> Any:

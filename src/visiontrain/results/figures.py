@@ -34,6 +34,19 @@ def log_image_array(trainer, key: str, image: np.ndarray, wandb: bool = True) ->
     return sent
 
 
+def figures_due(trainer, stage: str = "val") -> bool:
+    """Whether the figures of this validation are drawn now (``ResultsWriter.figures_due``: at most once per
+    ``callbacks.results.figures_every_s`` while training); test and evaluation always draw. On ranks other than zero
+    always True: a decision taken from each process's own clock must never decide whether a process joins a
+    collective operation, and those ranks draw nothing anyway."""
+    if stage != "val" or not trainer.is_global_zero:
+        return True
+    from visiontrain.results.writer import ResultsWriter
+
+    writer = next((cb for cb in getattr(trainer, "callbacks", []) if isinstance(cb, ResultsWriter)), None)
+    return writer is None or writer.figures_due(trainer)
+
+
 def log_figure(trainer, key: str, make_figure: Callable, save: bool = False) -> None:
     """``make_figure`` is only called when some logger or the run dir wants the picture."""
     if not trainer.is_global_zero:

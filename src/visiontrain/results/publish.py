@@ -1,6 +1,6 @@
 """Where results leave the run: the run directory's files (results.csv/png, the family figures) as artifacts of
 loggers that keep files, and W&B tables (per-class metrics, sample predictions with their boxes or masks). The
-figures themselves reach the image loggers as they are drawn (``utils.figures.save_and_log``)."""
+figures themselves reach the image loggers as they are drawn (``results.figures.save_and_log``)."""
 
 from __future__ import annotations
 

@@ -71,10 +71,11 @@ def log_segmentation_figures(trainer, jaccard, stage: str, names: Sequence[str])
         return []
     with jaccard.sync_context():  # every rank takes part in the sync; only rank zero draws
         matrix = jaccard.confmat.detach().cpu().numpy().copy()
-    if not trainer.is_global_zero or matrix.sum() == 0:
+    from visiontrain.results.figures import figures_due, save_and_log
+
+    if not trainer.is_global_zero or matrix.sum() == 0 or not figures_due(trainer, stage):
         return []
     from visiontrain.results.class_tables import SEGMENTATION_COLUMNS, log_class_table, segmentation_rows
-    from visiontrain.results.figures import save_and_log
 
     log_class_table(trainer, stage, SEGMENTATION_COLUMNS, lambda: segmentation_rows(matrix, names))
     prefix = "" if stage == "val" else f"{stage}_"

@@ -24,7 +24,7 @@ from visiontrain.models.classification.transfer import (
 )
 from visiontrain.models.shared.backbone_weights import load_backbone_file
 from visiontrain.results.classification_figures import precision_recall_figure
-from visiontrain.results.figures import log_figure
+from visiontrain.results.figures import figures_due, log_figure
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,7 @@ class ImageClassifier(VisionModule):
     def _log_confusion(self, confusion: ConfusionMatrix, stage: str, save: bool = False) -> None:
         matrix = confusion.compute()
         confusion.reset()
-        if self.trainer.sanity_checking:
+        if self.trainer.sanity_checking or not figures_due(self.trainer, stage):
             return
         names = self._data_class_names() or self.class_names
         log_figure(self.trainer, f"{stage}/confusion_matrix", lambda: _confusion_figure(matrix, names), save=save)

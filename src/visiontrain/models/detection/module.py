@@ -14,12 +14,17 @@ import torch
 
 from visiontrain.errors import ConfigError, TrainingError
 from visiontrain.families.base_module import VisionModule
-from visiontrain.models.shared.category_ids import store_category_ids
 from visiontrain.models.detection.factory import Architecture, build_detector, has_masks
-from visiontrain.models.shared.detection_metrics import Backend, log_map, make_map, metric_inputs
-from visiontrain.models.shared.detection_overlays import log_detections
 from visiontrain.models.detection.weights import load_detector_file
-from visiontrain.results.detection_confusion import DetectionConfusion
+from visiontrain.models.shared.category_ids import store_category_ids
+from visiontrain.models.shared.detection_metrics import (
+    Backend,
+    add_eval_metrics,
+    log_eval_metrics,
+    metric_inputs,
+    update_eval_metrics,
+)
+from visiontrain.models.shared.detection_overlays import log_detections
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +70,7 @@ class Detector(VisionModule):
                                     h.trainable_backbone_layers, h.min_size, h.max_size, h.detector_kwargs)
         if h.weights_path:
             load_detector_file(self.model, h.weights_path)
-        self.val_map = make_map(self.masks, h.class_metrics, h.map_backend)
-        self.test_map = make_map(self.masks, h.class_metrics, h.map_backend)
-        self.val_confusion, self.test_confusion = (
-            DetectionConfusion(len(class_names), h.get("confusion_score_threshold", 0.25)) for _ in range(2))
+        add_eval_metrics(self, len(class_names), self.masks)
 
     def setup(self, stage: str) -> None:
         dm = getattr(self.trainer, "datamodule", None)
@@ -106,17 +108,14 @@ class Detector(VisionModule):
         images, targets = batch
         predictions = self(images)
         preds, gts = metric_inputs(predictions, targets, self.masks)
-        (self.val_map if stage == "val" else self.test_map).update(preds, gts)
-        (self.val_confusion if stage == "val" else self.test_confusion).update(preds, gts)
+        update_eval_metrics(self, stage, preds, gts)
         if stage == "val" and self.log_images_now(batch_idx):
             n = self.hparams.log_images
             log_detections(self.trainer, f"{stage}/detections", images[:n], preds[:n], gts[:n], self.class_names,
                            self.hparams.image_score_threshold)
 
     def eval_epoch_end(self, stage: str) -> None:
-        metric, confusion = (self.val_map, self.val_confusion) if stage == "val" else (self.test_map,
-                                                                                       self.test_confusion)
-        log_map(self, metric, stage, self.class_names, self.masks, self.hparams.class_metrics, confusion)
+        log_eval_metrics(self, stage, self.masks)
 
     def on_train_epoch_end(self) -> None:
         dm = getattr(self.trainer, "datamodule", None)

@@ -120,7 +120,7 @@ class ImageRestorer(VisionModule):
             self.log(f"{stage}/psnr_input", baseline, on_epoch=True, batch_size=n)
         if self.compression_ratio is not None:
             self.log(f"{stage}/compression_ratio", self.compression_ratio, on_epoch=True, batch_size=n)
-        if self.log_images_now(batch_idx):
+        if self.log_images_now(batch_idx, stage):
             k = self.hparams.log_images
             log_triplets(self.trainer, f"{stage}/triplets", inp[:k], out[:k], target[:k], save=stage == "test")
 

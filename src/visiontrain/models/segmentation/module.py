@@ -103,7 +103,7 @@ class SemanticSegmenter(VisionModule):
         preds = logits.argmax(dim=1)
         (self.val_metrics if stage == "val" else self.test_metrics).update(preds, masks)
         self.log(f"{stage}/loss", loss, on_epoch=True, prog_bar=stage == "val", sync_dist=True, batch_size=len(images))
-        if self.log_images_now(batch_idx):
+        if self.log_images_now(batch_idx, stage):
             n = self.hparams.log_images
             log_mask_overlays(self.trainer, f"{stage}/masks", images[:n], masks[:n], preds[:n], self.class_names,
                               self.ignore_index)

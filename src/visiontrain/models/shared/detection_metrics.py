@@ -85,8 +85,11 @@ def log_map(module, metric: MeanAveragePrecision, stage: str, class_names: Seque
     if getattr(module, "_trainer", None) is None:
         return
     from visiontrain.results.detection_figures import log_detection_curves
+    from visiontrain.results.figures import figures_due
 
     trainer = module.trainer
+    if not figures_due(trainer, stage):
+        return
     log_detection_curves(trainer, result, stage, class_names)
     if matrix is not None:
         from visiontrain.results.class_tables import DETECTION_COLUMNS, detection_rows, log_class_table
@@ -95,3 +98,24 @@ def log_map(module, metric: MeanAveragePrecision, stage: str, class_names: Seque
         log_detection_confusion(trainer, matrix, stage, class_names, confusion.score_threshold,
                                 confusion.iou_threshold)
         log_class_table(trainer, stage, DETECTION_COLUMNS, lambda: detection_rows(result, matrix, class_names))
+
+
+def add_eval_metrics(module, n_classes: int, masks: bool = False) -> None:
+    """A detector's validation and test metrics: ``{val,test}_map`` and ``{val,test}_confusion`` (from its
+    ``class_metrics``, ``map_backend`` and ``confusion_score_threshold`` hyperparameters)."""
+    from visiontrain.results.detection_confusion import DetectionConfusion
+
+    h = module.hparams
+    for stage in ("val", "test"):
+        setattr(module, f"{stage}_map", make_map(masks, h.class_metrics, h.map_backend))
+        setattr(module, f"{stage}_confusion", DetectionConfusion(n_classes, h.get("confusion_score_threshold", 0.25)))
+
+
+def update_eval_metrics(module, stage: str, preds: list[dict], targets: list[dict]) -> None:
+    getattr(module, f"{stage}_map").update(preds, targets)
+    getattr(module, f"{stage}_confusion").update(preds, targets)
+
+
+def log_eval_metrics(module, stage: str, masks: bool = False) -> None:
+    log_map(module, getattr(module, f"{stage}_map"), stage, module.class_names, masks, module.hparams.class_metrics,
+            getattr(module, f"{stage}_confusion"))

@@ -20,15 +20,20 @@ import torch
 from visiontrain.errors import ConfigError
 from visiontrain.families.base_module import VisionModule
 from visiontrain.models.compile import compile_for_training
-from visiontrain.models.shared.category_ids import store_category_ids
-from visiontrain.models.shared.detection_metrics import Backend, log_map, make_map, metric_inputs
-from visiontrain.models.shared.detection_overlays import log_detections
 from visiontrain.models.optim import build_optimizers
+from visiontrain.models.shared.category_ids import store_category_ids
+from visiontrain.models.shared.detection_metrics import (
+    Backend,
+    add_eval_metrics,
+    log_eval_metrics,
+    metric_inputs,
+    update_eval_metrics,
+)
+from visiontrain.models.shared.detection_overlays import log_detections
 from visiontrain.models.yolo.ema import make_ema
 from visiontrain.models.yolo.loss import YOLOLoss
 from visiontrain.models.yolo.network import Scale, YOLONet
 from visiontrain.models.yolo.postprocess import nms, to_original
-from visiontrain.results.detection_confusion import DetectionConfusion
 
 log = logging.getLogger(__name__)
 
@@ -132,10 +137,7 @@ class YOLODetector(VisionModule):
         self.ema = make_ema(self.net, h.ema_decay, h.ema_tau)  # a copy: channels-last too
         self.criterion = YOLOLoss(self.net, h.loss_box, h.loss_cls, h.loss_dfl, h.assigner_topk, h.assigner_alpha,
                                   h.assigner_beta)
-        self.val_map = make_map(False, h.class_metrics, h.map_backend)
-        self.test_map = make_map(False, h.class_metrics, h.map_backend)
-        self.val_confusion, self.test_confusion = (
-            DetectionConfusion(len(class_names), h.get("confusion_score_threshold", 0.25)) for _ in range(2))
+        add_eval_metrics(self, len(class_names))
 
     def setup(self, stage: str) -> None:
         dm = getattr(self.trainer, "datamodule", None)
@@ -241,8 +243,7 @@ class YOLODetector(VisionModule):
         for d, t in zip(dets, targets):
             d["boxes"] = to_original(d["boxes"], t["letterbox"], t["orig_size"])
         preds, gts = metric_inputs(dets, targets)
-        (self.val_map if stage == "val" else self.test_map).update(preds, gts)
-        (self.val_confusion if stage == "val" else self.test_confusion).update(preds, gts)
+        update_eval_metrics(self, stage, preds, gts)
         if stage == "val" and self.log_images_now(batch_idx):
             n = self.hparams.log_images
             boxed_preds = [{**p, "boxes": _letterboxed(p["boxes"], t["letterbox"])} for p, t in zip(preds, targets)]
@@ -250,17 +251,15 @@ class YOLODetector(VisionModule):
                            boxed[:n], self.class_names, self.hparams.image_score_threshold)
 
     def eval_epoch_end(self, stage: str) -> None:
-        metric, confusion = (self.val_map, self.val_confusion) if stage == "val" else (self.test_map,
-                                                                                       self.test_confusion)
-        log_map(self, metric, stage, self.class_names, False, self.hparams.class_metrics, confusion)
+        log_eval_metrics(self, stage)
 
     @torch.no_grad()
     def predict(self, images: Sequence[np.ndarray | torch.Tensor | str | Path]) -> list[dict[str, torch.Tensor]]:
         """Images of any size (HxW gray, HxWx3 RGB, HxWx4 RGBA uint8, CxHxW float tensors in [0, 1], or image file
         paths) → per image ``boxes`` (xyxy in that image's pixels), ``scores``, ``labels`` (0..K-1).
         One best class per box unless ``predict_multi_label`` (evaluation uses ``eval_multi_label``)."""
-        from visiontrain.imaging import read_rgb
         from visiontrain.data.yolo_data import image_to_tensor
+        from visiontrain.imaging import read_rgb
 
         size = int(self.hparams.img_size or 640)
         batch, params, sizes = [], [], []
