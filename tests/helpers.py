@@ -52,5 +52,7 @@ def compose_cfg(overrides: Sequence[str], tmp_path: Path, data_dir: Path | None 
 def run_cli(module: str, args: Sequence[str], cwd: Path, timeout: float = 600, env: dict | None = None):
     """Run ``python -m visiontrain.<module> args`` as a user would; returns the CompletedProcess."""
     full_env = {**os.environ, "WANDB_MODE": "offline", "NO_ALBUMENTATIONS_UPDATE": "1", **(env or {})}
+    if env and "PYTHONPATH" in env and os.environ.get("PYTHONPATH"):  # the test's paths first, the caller's kept
+        full_env["PYTHONPATH"] = os.pathsep.join([env["PYTHONPATH"], os.environ["PYTHONPATH"]])
     return subprocess.run([sys.executable, "-m", f"visiontrain.{module}", *args], cwd=cwd, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
