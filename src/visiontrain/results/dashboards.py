@@ -4,7 +4,10 @@
   the module's and datamodule's hyperparameters again under other names, so that is switched off here;
 - W&B: ``define_metric`` so each metric's summary is its best (max mAP, min loss), not its last value;
 - TensorBoard: the HParams tab, written once at the end of training with the best and final ``optimized_metric``
-  and the run's overrides (what differs between a sweep's runs).
+  and the run's overrides (what differs between a sweep's runs). Each run writes its session only, not an
+  experiment summary: TensorBoard takes the first experiment summary it finds as the whole experiment (one run's
+  hyperparameters and values, none marked as differing, so the swept one was left unticked among the first five in
+  alphabetical order); without one it builds the experiment from all runs' sessions, differing hyperparameters first.
 """
 
 from __future__ import annotations
@@ -104,7 +107,21 @@ class Dashboards(pl.Callback):
             trainer.default_root_dir).name}
         params = {k: _scalar(v) for k, v in params.items()}
         for lg in loggers:
-            lg.log_hyperparams(params, metrics)  # the one call with metrics: TensorBoard writes the HParams session
+            write_hparams_session(lg, params, metrics)
+
+
+def write_hparams_session(logger, params: dict, metrics: dict[str, float]) -> None:
+    """The HParams session of one run (start info with ``params``, end info) and ``metrics`` as scalars at step 0,
+    without the per-run experiment summary that ``TensorBoardLogger.log_hyperparams`` also writes (see above)."""
+    from torch.utils.tensorboard.summary import hparams
+
+    logger.log_metrics(metrics, 0)
+    _experiment, start, end = hparams(params, metrics)
+    writer = logger.experiment._get_file_writer()
+    writer.add_summary(start, 0)
+    writer.add_summary(end, 0)
+    logger.hparams.update(params)  # hparams.yaml beside the events, as log_hyperparams keeps it
+    writer.flush()
 
 
 def _scalar(text: str):
