@@ -118,3 +118,16 @@ def test_a_users_wandb_data_dir_is_kept_and_ours_is_undone_per_job(tmp_path, mon
     assert keep_wandb_files_in(tmp_path / "c") is None
     release_wandb_files()
     assert os.environ[DATA_DIR_VAR] == str(tmp_path / "mine")
+
+
+def test_every_entry_point_stages_in_its_run_dir(tmp_path, monkeypatch):
+    """choose_wandb_mode (run_job calls it for train, eval, predict jobs that log to W&B) points W&B at the run."""
+    from visiontrain.utils.wandb_setup import DATA_DIR_VAR, choose_wandb_mode, release_wandb_files
+
+    monkeypatch.delenv(DATA_DIR_VAR, raising=False)
+    compose_cfg(["logger=wandb"], tmp_path, config_name="eval")
+    try:
+        choose_wandb_mode()
+        assert os.environ[DATA_DIR_VAR] == str((tmp_path / "run" / "wandb" / "data").resolve())
+    finally:
+        release_wandb_files()

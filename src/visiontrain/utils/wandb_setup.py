@@ -5,7 +5,7 @@ starts telemetry that tries DNS and HTTP.
 
 W&B stages every artifact file it logs (the ``wandb.Table`` of per-class metrics and sample predictions are
 artifacts) under ``WANDB_DATA_DIR``, by default ``~/.local/share/wandb/artifacts/staging``, and offline nothing ever
-removes them: they piled up in the home folder, apart from the runs they belong to. Each training run sets
+removes them: they piled up in the home folder, apart from the runs they belong to. Each job (train, eval, …) sets
 ``WANDB_DATA_DIR`` to ``<run dir>/wandb/data`` (unless the user set it), so that its run directory holds all its W&B
 files and deleting the run deletes them.
 """
@@ -39,7 +39,18 @@ def choose_wandb_mode() -> str:
         os.environ["WANDB_MODE"] = "offline"
         log.info("W&B: no credentials found, logging offline (set WANDB_MODE=online after `wandb login` to upload)")
     os.environ.setdefault("WANDB_ERROR_REPORTING", "false")
+    run_dir = _hydra_run_dir()
+    if run_dir:  # every entry point (vt-eval's test tables too), before any logger exists
+        keep_wandb_files_in(run_dir)
     return os.environ.get("WANDB_MODE", "online")
+
+
+def _hydra_run_dir() -> str | None:
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return None
+    return HydraConfig.get().runtime.output_dir or None
 
 
 DATA_DIR_VAR = "WANDB_DATA_DIR"  # W&B's documented variable: where artifact files are staged for upload
