@@ -115,18 +115,23 @@ def _tensorboard_experiment(logdir) -> dict:
     proc = subprocess.Popen([str(exe), "--logdir", str(logdir), "--host", "127.0.0.1", "--port", str(port),
                              "--load_fast", "false", "--reload_interval", "1"], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/data/plugin/hparams/experiment"
-    body = json.dumps({"experimentName": "", "includeMetrics": True}).encode()
+    base = f"http://127.0.0.1:{port}/data/plugin/hparams"
+
+    def ask(route: str, body: dict) -> dict:
+        request = urllib.request.Request(f"{base}/{route}", data=json.dumps(body).encode(), headers={
+            "Content-Type": "application/json", "X-TensorBoard-Feature-Flags": "{}"})
+        with urllib.request.urlopen(request, timeout=5) as r:
+            return json.loads(r.read())
+
+    statuses = ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"]
     try:
         deadline = time.monotonic() + 300
         while True:
-            try:
-                request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json",
-                                                                          "X-TensorBoard-Feature-Flags": "{}"})
-                with urllib.request.urlopen(request, timeout=5) as r:
-                    experiment = json.loads(r.read())
-                if len(experiment.get("hparamInfos", [])) >= 4:  # both runs' files read
-                    return experiment
+            try:  # both runs' sessions read (TensorBoard loads runs one by one), then the experiment
+                groups = ask("session_groups", {"experimentName": "", "allowedStatuses": statuses,
+                                                "startIndex": 0, "sliceSize": 10})
+                if groups.get("totalSize") == 2:
+                    return ask("experiment", {"experimentName": "", "includeMetrics": True})
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
