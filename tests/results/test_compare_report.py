@@ -142,3 +142,17 @@ document.getElementById('f').onload = () => {
     assert seen["tables"] == 3 and seen["rows"] == 11
     assert seen["images"] >= 10 and seen["decoded"] == seen["images"]
     assert seen["headers"][0].startswith("train: det (detection)")
+
+
+def test_sweep_plots_tick_integer_overrides_and_epochs_as_integers(outputs):
+    """A seed sweep's parameter plot and the learning curves (epochs 0, 1) had ticks at 1.25, 0.5, …"""
+    from visiontrain.compare_plot import figure_runs
+    from visiontrain.runs import load_runs
+
+    runs = load_runs([outputs / "det" / "runs" / f"s{seed}" for seed in (1, 2, 3)])
+    fig = figure_runs(runs, "val/map", ["seed"])
+    fig.canvas.draw()
+    seeds, curves = fig.axes[:2]
+    for ax in (seeds, curves):
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks), (ax.get_xlabel(), ticks)

@@ -78,3 +78,79 @@ def test_summary_kinds():
     assert summary_of("val/loss") == "min" and summary_of("train/loss_box") == "min"
     assert summary_of("val/map_50") == "max" and summary_of("val/ap/circle") == "max"
     assert summary_of("lr/head") is None
+
+
+@pytest.fixture(scope="module")
+def tensorboard_sweep(tmp_path_factory):
+    """Two runs of a sweep over ``seed`` (as ``vt-train -m seed=1,2`` leaves them), TensorBoard only."""
+    from visiontrain.train import train
+    from visiontrain.utils.job import run_job
+
+    root = tmp_path_factory.mktemp("tbsweep")
+    for seed in (1, 2):
+        overrides = ["logger=tensorboard", "trainer.max_epochs=2", "data.image_size=16", f"seed={seed}"]
+        cfg = compose_cfg([*FAST, *overrides], root / str(seed), root / "data")
+        run = root / str(seed) / "run"
+        (run / ".hydra").mkdir(parents=True, exist_ok=True)
+        (run / ".hydra" / "overrides.yaml").write_text(yaml.safe_dump(overrides))
+        run_job(cfg, train)
+    return root
+
+
+def _tensorboard_experiment(logdir) -> dict:
+    """What TensorBoard's HParams tab asks its server for: the experiment (hyperparameters, in the tab's order)."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    exe = Path(sys.executable).with_name("tensorboard")
+    proc = subprocess.Popen([str(exe), "--logdir", str(logdir), "--host", "127.0.0.1", "--port", str(port),
+                             "--load_fast", "false", "--reload_interval", "1"], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}/data/plugin/hparams"
+
+    def ask(route: str, body: dict) -> dict:
+        request = urllib.request.Request(f"{base}/{route}", data=json.dumps(body).encode(), headers={
+            "Content-Type": "application/json", "X-TensorBoard-Feature-Flags": "{}"})
+        with urllib.request.urlopen(request, timeout=5) as r:
+            return json.loads(r.read())
+
+    statuses = ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"]
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            try:  # both runs' sessions read (TensorBoard loads runs one by one), then the experiment
+                groups = ask("session_groups", {"experimentName": "", "allowedStatuses": statuses,
+                                                "startIndex": 0, "sliceSize": 10})
+                if groups.get("totalSize") == 2:
+                    return ask("experiment", {"experimentName": "", "includeMetrics": True})
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                out = proc.stdout.read().decode(errors="replace") if proc.poll() is not None else "(timeout)"
+                pytest.fail(f"tensorboard did not answer: {out[-3000:]}")
+            time.sleep(1)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(20)
+
+
+def test_tensorboard_hparams_tab_puts_the_swept_hyperparameter_first(tensorboard_sweep):
+    """TensorBoard shows the first few hyperparameters of its experiment; a per-run experiment summary (what
+    ``log_hyperparams`` writes) made it one run's, alphabetical, with ``seed`` unticked. Built from both runs'
+    sessions, the one that differs comes first, its range spans both runs, and both best values are metrics."""
+    experiment = _tensorboard_experiment(tensorboard_sweep)
+    infos = experiment["hparamInfos"]
+    assert infos[0]["name"] == "seed" and infos[0].get("differs") is True, infos
+    assert infos[0]["domainInterval"] == {"minValue": 1, "maxValue": 2}
+    assert not any(info.get("differs") for info in infos[1:])
+    metrics = {m["name"]["tag"] for m in experiment["metricInfos"]}
+    assert {"hparams/best_val/acc", "hparams/final_val/acc"} <= metrics

@@ -82,3 +82,60 @@ def test_per_class_rows_take_ap_from_the_map_and_precision_recall_from_the_matri
     assert rows[0] == ["cat", 1.0, 1.0, 1.0, 1.0, 1]
     assert rows[1][0] == "dog" and rows[1][1:3] == [0.0, 0.0] and rows[1][4] == 0.0 and rows[1][5] == 1
     assert rows[1][3] is None  # dog never predicted: no precision, not 0
+
+
+def _random_images(n: int, seed: int, num_classes: int = 3):
+    """``n`` images of random truths and noisy predictions around them (hits, confusions, misses, false positives)."""
+    g = torch.Generator().manual_seed(seed)
+    preds, targets = [], []
+    for _ in range(n):
+        k = int(torch.randint(0, 5, (1,), generator=g))
+        xy = torch.rand(k, 2, generator=g) * 80
+        boxes = torch.cat([xy, xy + 10 + torch.rand(k, 2, generator=g) * 20], dim=1)
+        labels = torch.randint(0, num_classes, (k,), generator=g)
+        keep = torch.rand(k, generator=g) > 0.2  # some truths are missed
+        jitter = boxes[keep] + torch.randn(int(keep.sum()), 4, generator=g) * 2
+        extra = torch.rand(int(torch.randint(0, 3, (1,), generator=g)), 2, generator=g) * 80  # false positives
+        p_boxes = torch.cat([jitter, torch.cat([extra, extra + 15], dim=1)])
+        flip = torch.rand(len(p_boxes), generator=g) < 0.3  # some predicted with another class
+        p_labels = torch.cat([labels[keep], torch.randint(0, num_classes, (len(extra),), generator=g)])
+        p_labels = torch.where(flip, torch.randint(0, num_classes, (len(p_boxes),), generator=g), p_labels)
+        preds.append({"boxes": p_boxes, "labels": p_labels, "scores": torch.rand(len(p_boxes), generator=g)})
+        targets.append({"boxes": boxes, "labels": labels, "iscrowd": torch.zeros(k, dtype=torch.long)})
+    return preds, targets
+
+
+def _ddp_rank(rank: int, world: int, store: str, out: str) -> None:
+    import torch.distributed as dist
+
+    dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=world)
+    try:
+        preds, targets = _random_images(13, seed=0)
+        metric = DetectionConfusion(3)
+        # each rank its own share, of unequal size (5 and 8 images), in two updates (as validation batches)
+        mine = [i for i in range(13) if (i % 3 == 0) == (rank == 0)]
+        half = len(mine) // 2
+        for part in (mine[:half], mine[half:]):
+            metric.update([preds[i] for i in part], [targets[i] for i in part])
+        local = metric.matrix.clone()
+        synced = metric.compute()  # torchmetrics sums the state across the process group
+        torch.save({"local": local, "synced": synced, "after": metric.matrix.clone()}, f"{out}.{rank}")
+    finally:
+        dist.destroy_process_group()
+
+
+def test_ddp_processes_sum_their_matrices_to_the_one_of_all_images(tmp_path):
+    import torch.multiprocessing as mp
+
+    mp.spawn(_ddp_rank, args=(2, str(tmp_path / "store"), str(tmp_path / "out")), nprocs=2, join=True)
+    preds, targets = _random_images(13, seed=0)
+    whole = DetectionConfusion(3)
+    whole.update(preds, targets)
+    expected = whole.compute()
+    assert expected.sum() > 20 and (expected[:3, 3] > 0).any() and (expected[3, :3] > 0).any()  # misses and FPs
+    results = [torch.load(tmp_path / f"out.{rank}") for rank in range(2)]
+    assert not torch.equal(results[0]["local"], results[1]["local"])  # the ranks saw different images
+    assert torch.equal(results[0]["local"] + results[1]["local"], expected)
+    for r in results:
+        assert torch.equal(r["synced"], expected), (r["synced"], expected)
+        assert torch.equal(r["after"], r["local"])  # compute() leaves each rank's own counts for the next epoch

@@ -3,6 +3,7 @@ panels in the run dir, and the W&B tables (per-class metrics, sample predictions
 them offline."""
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,16 @@ def _train(tmp_path_factory, name, overrides):
     run = tmp / "run"
     assert json.loads((run / "metrics.json").read_text())["status"] == "finished"
     return run
+
+
+def _staged_files(run) -> list[Path]:
+    """The local files of the run's ``run_table`` artifacts: what ``wandb sync`` uploads later."""
+    from wandb_records import records
+
+    (path,) = (run / "wandb").glob("offline-run-*/run-*.wandb")
+    return [Path(entry.local_path) for record in records(path)
+            if record.WhichOneof("record_type") == "artifact" and record.artifact.type == "run_table"
+            for entry in record.artifact.manifest.contents]
 
 
 def _tables(run) -> dict[str, dict]:
@@ -83,3 +94,40 @@ def test_segmentation_panels_and_tables(seg_run):
     assert per_class["data"][0][0] == "background" and sum(r[4] for r in per_class["data"]) > 0
     image = tables["val/samples"]["data"][0][1]
     assert set(image["masks"]) == {"prediction", "ground_truth"}
+
+
+def test_wandb_stages_its_table_files_inside_the_run_dir(seg_run):
+    """W&B's default staging folder is in the home folder (``~/.local/share/wandb/artifacts/staging``), where
+    offline runs' files piled up; each run stages under its own ``wandb/data``."""
+    staged = _staged_files(seg_run)
+    assert len(staged) >= 4 and all(p.is_file() for p in staged)  # per-class and sample tables, val and test
+    inside = (seg_run / "wandb" / "data" / "artifacts" / "staging").resolve()
+    assert all(p.resolve().parent == inside for p in staged), staged
+
+
+def test_a_users_wandb_data_dir_is_kept_and_ours_is_undone_per_job(tmp_path, monkeypatch):
+    from visiontrain.utils.wandb_setup import DATA_DIR_VAR, keep_wandb_files_in, release_wandb_files
+
+    monkeypatch.delenv(DATA_DIR_VAR, raising=False)
+    assert keep_wandb_files_in(tmp_path / "a") == (tmp_path / "a" / "wandb" / "data").resolve()
+    assert keep_wandb_files_in(tmp_path / "b") == (tmp_path / "b" / "wandb" / "data").resolve()  # a multirun's next job
+    assert os.environ[DATA_DIR_VAR] == str((tmp_path / "b" / "wandb" / "data").resolve())
+    release_wandb_files()
+    assert DATA_DIR_VAR not in os.environ
+    monkeypatch.setenv(DATA_DIR_VAR, str(tmp_path / "mine"))
+    assert keep_wandb_files_in(tmp_path / "c") is None
+    release_wandb_files()
+    assert os.environ[DATA_DIR_VAR] == str(tmp_path / "mine")
+
+
+def test_every_entry_point_stages_in_its_run_dir(tmp_path, monkeypatch):
+    """choose_wandb_mode (run_job calls it for train, eval, predict jobs that log to W&B) points W&B at the run."""
+    from visiontrain.utils.wandb_setup import DATA_DIR_VAR, choose_wandb_mode, release_wandb_files
+
+    monkeypatch.delenv(DATA_DIR_VAR, raising=False)
+    compose_cfg(["logger=wandb"], tmp_path, config_name="eval")
+    try:
+        choose_wandb_mode()
+        assert os.environ[DATA_DIR_VAR] == str((tmp_path / "run" / "wandb" / "data").resolve())
+    finally:
+        release_wandb_files()

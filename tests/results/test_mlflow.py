@@ -82,6 +82,8 @@ def test_the_store_is_sqlite_under_outputs_with_params_step_metrics_and_artifact
     assert run.info.run_name == RUN_NAME and run.info.status == "FINISHED"
     assert run.data.params["optimized_metric"] == "val/acc"
     assert len(client.get_metric_history(run.info.run_id, "train/loss_step")) == 6
+    accs = [m.value for m in client.get_metric_history(run.info.run_id, "val/acc")]
+    assert len(accs) == 2 and run.data.metrics["best/val/acc"] == pytest.approx(max(accs))  # MLflow shows last values
     assert run.info.artifact_uri.startswith((tmp / "outputs" / "mlflow" / "artifacts").as_uri())
     names = {Path(f.path).name for f in client.list_artifacts(run.info.run_id, "results")}
     assert {"results.csv", "results.png", "test_confusion_matrix.png"} <= names

@@ -56,6 +56,7 @@ def figure_runs(runs: Sequence[Run], metric: str, swept: Sequence[str], labels: 
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     from visiontrain.compare import best_and_last
 
@@ -76,6 +77,8 @@ def figure_runs(runs: Sequence[Run], metric: str, swept: Sequence[str], labels: 
         ys = [best[r.path] for r in scored]
         if numbers is not None:
             ax.scatter(numbers, ys)
+            if all(text.lstrip("+-").isdigit() for text in map(str, raw)):  # seeds, sizes, epochs: no 1.5 ticks
+                ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             positive = all(n > 0 for n in numbers)
             if positive and numbers and max(numbers) / min(numbers) >= 100:  # learning rates and the like
                 ax.set_xscale("log")
@@ -90,6 +93,7 @@ def figure_runs(runs: Sequence[Run], metric: str, swept: Sequence[str], labels: 
         steps, values = learning_curve(run, metric)
         if steps:
             curves.plot(steps, values, marker=".", label=label)
+    curves.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs or steps
     curves.set_xlabel("epoch (results.csv) or step (CSV log)")
     curves.set_ylabel(metric)
     curves.set_title("learning curves")

@@ -3,8 +3,12 @@
 - the run config logged once: entry points log the resolved config flat (``log_run_config``); Lightning would log
   the module's and datamodule's hyperparameters again under other names, so that is switched off here;
 - W&B: ``define_metric`` so each metric's summary is its best (max mAP, min loss), not its last value;
+- MLflow: ``best/<optimized_metric>`` logged at the end of training (its tables show each metric's last value);
 - TensorBoard: the HParams tab, written once at the end of training with the best and final ``optimized_metric``
-  and the run's overrides (what differs between a sweep's runs).
+  and the run's overrides (what differs between a sweep's runs). Each run writes its session only, not an
+  experiment summary: TensorBoard takes the first experiment summary it finds as the whole experiment (one run's
+  hyperparameters and values, none marked as differing, so the swept one was left unticked among the first five in
+  alphabetical order); without one it builds the experiment from all runs' sessions, differing hyperparameters first.
 """
 
 from __future__ import annotations
@@ -92,19 +96,38 @@ class Dashboards(pl.Callback):
             self._values.append(float(value))
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        from pytorch_lightning.loggers import TensorBoardLogger
+        from pytorch_lightning.loggers import MLFlowLogger, TensorBoardLogger
 
         self._record(trainer)
-        loggers = [lg for lg in trainer.loggers if isinstance(lg, TensorBoardLogger)]
-        if not loggers or not trainer.is_global_zero or not self._values or not self.metric:
+        if not trainer.is_global_zero or not self._values or not self.metric:
             return
         best = max(self._values) if self.mode == "max" else min(self._values)
+        for lg in trainer.loggers:  # MLflow's runs table and compare page show last values: the best as a metric
+            if isinstance(lg, MLFlowLogger):
+                lg.log_metrics({f"best/{self.metric}": best}, step=trainer.global_step)
+        loggers = [lg for lg in trainer.loggers if isinstance(lg, TensorBoardLogger)]
+        if not loggers:
+            return
         metrics = {f"hparams/best_{self.metric}": best, f"hparams/final_{self.metric}": self._values[-1]}
         params = read_overrides(Path(self.run_dir or trainer.default_root_dir)) or {"run": Path(
             trainer.default_root_dir).name}
         params = {k: _scalar(v) for k, v in params.items()}
         for lg in loggers:
-            lg.log_hyperparams(params, metrics)  # the one call with metrics: TensorBoard writes the HParams session
+            write_hparams_session(lg, params, metrics)
+
+
+def write_hparams_session(logger, params: dict, metrics: dict[str, float]) -> None:
+    """The HParams session of one run (start info with ``params``, end info) and ``metrics`` as scalars at step 0,
+    without the per-run experiment summary that ``TensorBoardLogger.log_hyperparams`` also writes (see above)."""
+    from torch.utils.tensorboard.summary import hparams
+
+    logger.log_metrics(metrics, 0)
+    _experiment, start, end = hparams(params, metrics)
+    writer = logger.experiment._get_file_writer()
+    writer.add_summary(start, 0)
+    writer.add_summary(end, 0)
+    logger.hparams.update(params)  # hparams.yaml beside the events, as log_hyperparams keeps it
+    writer.flush()
 
 
 def _scalar(text: str):

@@ -2,6 +2,12 @@
 
 The ``WANDB_MODE`` environment variable is what keeps W&B off the network: the ``offline=True`` keyword alone still
 starts telemetry that tries DNS and HTTP.
+
+W&B stages every artifact file it logs (the ``wandb.Table`` of per-class metrics and sample predictions are
+artifacts) under ``WANDB_DATA_DIR``, by default ``~/.local/share/wandb/artifacts/staging``, and offline nothing ever
+removes them: they piled up in the home folder, apart from the runs they belong to. Each job (train, eval, …) sets
+``WANDB_DATA_DIR`` to ``<run dir>/wandb/data`` (unless the user set it), so that its run directory holds all its W&B
+files and deleting the run deletes them.
 """
 
 from __future__ import annotations
@@ -33,12 +39,48 @@ def choose_wandb_mode() -> str:
         os.environ["WANDB_MODE"] = "offline"
         log.info("W&B: no credentials found, logging offline (set WANDB_MODE=online after `wandb login` to upload)")
     os.environ.setdefault("WANDB_ERROR_REPORTING", "false")
+    run_dir = _hydra_run_dir()
+    if run_dir:  # every entry point (vt-eval's test tables too), before any logger exists
+        keep_wandb_files_in(run_dir)
     return os.environ.get("WANDB_MODE", "online")
+
+
+def _hydra_run_dir() -> str | None:
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return None
+    return HydraConfig.get().runtime.output_dir or None
+
+
+DATA_DIR_VAR = "WANDB_DATA_DIR"  # W&B's documented variable: where artifact files are staged for upload
+_data_dir_set: str | None = None  # the value this module set (a user's own value is never replaced)
+
+
+def keep_wandb_files_in(run_dir: str | Path) -> Path | None:
+    """Stage W&B's artifact files under ``<run_dir>/wandb/data`` instead of the user's home. Returns the folder, or
+    None where the user chose one with ``WANDB_DATA_DIR``."""
+    global _data_dir_set
+    current = os.environ.get(DATA_DIR_VAR)
+    if current is not None and current != _data_dir_set:
+        return None
+    path = Path(run_dir).resolve() / "wandb" / "data"
+    os.environ[DATA_DIR_VAR] = _data_dir_set = str(path)
+    return path
+
+
+def release_wandb_files() -> None:
+    """Undo ``keep_wandb_files_in`` at the end of a job (the next job of a multirun sets its own)."""
+    global _data_dir_set
+    if _data_dir_set is not None and os.environ.get(DATA_DIR_VAR) == _data_dir_set:
+        del os.environ[DATA_DIR_VAR]
+    _data_dir_set = None
 
 
 def report_and_finish() -> str | None:
     """End this job's W&B run (else the next job of a multirun logs into it) and say where it is."""
     if "wandb" not in sys.modules:
+        release_wandb_files()
         return None
     import wandb
 
@@ -51,6 +93,7 @@ def report_and_finish() -> str | None:
         else:
             message = f"W&B run: {run.url}"
         wandb.finish()
+    release_wandb_files()
     return message
 
 
@@ -59,11 +102,14 @@ RUN_ID_FILE = "wandb_run_id"
 
 def pin_wandb_run(logger_cfg, run_dir: str | Path) -> None:
     """Give the W&B logger the run id stored in the run dir (a new one the first time), so that a resumed or
-    requeued job continues the same W&B run instead of starting another."""
+    requeued job continues the same W&B run instead of starting another; and keep its staged files in the run dir."""
     from omegaconf import DictConfig, open_dict
 
     node = (logger_cfg or {}).get("wandb") if isinstance(logger_cfg, DictConfig) else None
-    if node is None or node._is_none() or "Wandb" not in str(node.get("_target_", "")) or node.get("id"):
+    if node is None or node._is_none() or "Wandb" not in str(node.get("_target_", "")):
+        return
+    keep_wandb_files_in(run_dir)
+    if node.get("id"):
         return
     from visiontrain.run.ranks import is_rank_zero
 
