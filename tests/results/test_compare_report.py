@@ -146,8 +146,8 @@ document.getElementById('f').onload = () => {
 
 def test_sweep_plots_tick_integer_overrides_and_epochs_as_integers(outputs):
     """A seed sweep's parameter plot and the learning curves (epochs 0, 1) had ticks at 1.25, 0.5, …"""
-    from visiontrain.compare_plot import figure_runs
-    from visiontrain.runs import load_runs
+    from visiontrain.results.compare_plot import figure_runs
+    from visiontrain.results.runs import load_runs
 
     runs = load_runs([outputs / "det" / "runs" / f"s{seed}" for seed in (1, 2, 3)])
     fig = figure_runs(runs, "val/map", ["seed"])

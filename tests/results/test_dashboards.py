@@ -84,7 +84,7 @@ def test_summary_kinds():
 def tensorboard_sweep(tmp_path_factory):
     """Two runs of a sweep over ``seed`` (as ``vt-train -m seed=1,2`` leaves them), TensorBoard only."""
     from visiontrain.train import train
-    from visiontrain.utils.job import run_job
+    from visiontrain.run.job import run_job
 
     root = tmp_path_factory.mktemp("tbsweep")
     for seed in (1, 2):

@@ -106,7 +106,7 @@ def test_wandb_stages_its_table_files_inside_the_run_dir(seg_run):
 
 
 def test_a_users_wandb_data_dir_is_kept_and_ours_is_undone_per_job(tmp_path, monkeypatch):
-    from visiontrain.utils.wandb_setup import DATA_DIR_VAR, keep_wandb_files_in, release_wandb_files
+    from visiontrain.run.wandb_setup import DATA_DIR_VAR, keep_wandb_files_in, release_wandb_files
 
     monkeypatch.delenv(DATA_DIR_VAR, raising=False)
     assert keep_wandb_files_in(tmp_path / "a") == (tmp_path / "a" / "wandb" / "data").resolve()
@@ -122,7 +122,7 @@ def test_a_users_wandb_data_dir_is_kept_and_ours_is_undone_per_job(tmp_path, mon
 
 def test_every_entry_point_stages_in_its_run_dir(tmp_path, monkeypatch):
     """choose_wandb_mode (run_job calls it for train, eval, predict jobs that log to W&B) points W&B at the run."""
-    from visiontrain.utils.wandb_setup import DATA_DIR_VAR, choose_wandb_mode, release_wandb_files
+    from visiontrain.run.wandb_setup import DATA_DIR_VAR, choose_wandb_mode, release_wandb_files
 
     monkeypatch.delenv(DATA_DIR_VAR, raising=False)
     compose_cfg(["logger=wandb"], tmp_path, config_name="eval")
