@@ -16,7 +16,7 @@ schedule, validation every epoch, the best weights kept and tested). The runs al
 Setup (once): a venv that shares the main venv's torch and adds smp only::
 
     $(readlink -f .venv/bin/python) -m venv benchmarks/.venv-smp
-    echo "$PWD/.venv/lib/python3.11/site-packages" > benchmarks/.venv-smp/lib/python3.11/site-packages/main_venv.pth
+    printf "%s\n" "$PWD/.venv/lib/python3.11/site-packages" "$PWD/src" > benchmarks/.venv-smp/lib/python3.11/site-packages/main_venv.pth
     benchmarks/.venv-smp/bin/pip install --no-deps segmentation-models-pytorch
 
 Run from the repository root: ``benchmarks/.venv-smp/bin/python benchmarks/unet_vs_smp.py --mode step``

@@ -67,6 +67,16 @@ def test_a_record_whose_source_changed_is_not_used(cache, tmp_path):
         quick_check.quick_check(cfg)
 
 
+def test_another_source_tree_in_the_same_environment_keeps_its_own_record(cache, tmp_path, monkeypatch):
+    """Two checkouts run from one venv (PYTHONPATH): a record written by one tree, whose files did not change, must
+    not answer for the other, whose classes may take other keys."""
+    cfg = compose_cfg(["+model.dropuot=0.1"], tmp_path)
+    with pytest.raises(ConfigError):
+        quick_check.quick_check(cfg)  # this tree's record answers
+    monkeypatch.setattr(quick_check, "_PACKAGE_DIR", tmp_path / "other_checkout" / "src" / "visiontrain")
+    quick_check.quick_check(cfg)  # no record of that tree yet: no verdict (full validation decides)
+
+
 def test_a_config_error_on_the_command_line_imports_no_torch(tmp_path):
     """The second run with a typo answers without importing torch (``-X importtime`` lists every import)."""
     env = {**os.environ, "VT_CACHE_DIR": str(tmp_path / "cache"), "NO_ALBUMENTATIONS_UPDATE": "1",

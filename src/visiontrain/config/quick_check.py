@@ -8,7 +8,10 @@ and modification time of every source file they came from. The next run checks u
 against that record first, without importing anything (``quick_check``); a record whose files changed is ignored,
 and full validation still follows, so the record can only make an error come sooner, never hide or invent one.
 
-One cache file per Python environment: ``$VT_CACHE_DIR`` or ``$XDG_CACHE_HOME/visiontrain`` (``~/.cache/visiontrain``).
+One cache file per Python environment and visiontrain source tree: ``$VT_CACHE_DIR`` or
+``$XDG_CACHE_HOME/visiontrain`` (``~/.cache/visiontrain``). The tree is part of the key because a record's file
+stamps are those of the tree that wrote it: two checkouts run from one environment (``PYTHONPATH``) would otherwise
+each trust the other's unchanged files and report keys the other version has not got.
 """
 
 from __future__ import annotations
@@ -27,13 +30,15 @@ from visiontrain.errors import ConfigError
 
 _FORMAT = 1
 _HYDRA_KEYS = {"_target_", "_partial_", "_recursive_", "_convert_", "_args_"}
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]
 _recorded: dict[str, dict] = {}  # recorded by this process's full validation, saved by ``save``
 
 
 def cache_file() -> Path:
     base = os.environ.get("VT_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / \
         "visiontrain"
-    env = hashlib.sha1(sys.prefix.encode()).hexdigest()[:12]  # another venv may hold other library versions
+    # another venv may hold other library versions, another source tree other visiontrain classes
+    env = hashlib.sha1(f"{sys.prefix}\0{_PACKAGE_DIR}".encode()).hexdigest()[:12]
     return Path(base) / f"config_signatures-{env}.json"
 
 
