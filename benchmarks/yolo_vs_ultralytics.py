@@ -212,7 +212,10 @@ def ultralytics_env(work: Path) -> tuple[dict, Path]:
         shutil.copy(font, cfg_dir / "Ultralytics" / "Arial.ttf")
     env = {**os.environ, "YOLO_OFFLINE": "1", "YOLO_CONFIG_DIR": str(cfg_dir), "OMP_NUM_THREADS": "2",
            "WANDB_MODE": "disabled"}
-    subprocess.run([str(UL_PYTHON.parent / "yolo"), "settings", "sync=False"], env=env, capture_output=True, check=True)
+    # no experiment-tracker integrations: Ultralytics logs to MLflow on its own whenever mlflow is importable (it is,
+    # through the main venv), which our side (logger=csv) does not do
+    off = [f"{k}=False" for k in ("sync", "mlflow", "clearml", "comet", "dvc", "raytune", "tensorboard", "wandb")]
+    subprocess.run([str(UL_PYTHON.parent / "yolo"), "settings", *off], env=env, capture_output=True, check=True)
     return env, data
 
 
