@@ -99,22 +99,14 @@ def tensorboard_sweep(tmp_path_factory):
 
 def _tensorboard_experiment(logdir) -> dict:
     """What TensorBoard's HParams tab asks its server for: the experiment (hyperparameters, in the tab's order)."""
-    import os
-    import signal
-    import socket
-    import subprocess
     import sys
-    import time
     import urllib.request
     from pathlib import Path
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    from servers import free_port, started, wait_until
+
+    port = free_port()
     exe = Path(sys.executable).with_name("tensorboard")
-    proc = subprocess.Popen([str(exe), "--logdir", str(logdir), "--host", "127.0.0.1", "--port", str(port),
-                             "--load_fast", "false", "--reload_interval", "1"], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}/data/plugin/hparams"
 
     def ask(route: str, body: dict) -> dict:
@@ -124,23 +116,16 @@ def _tensorboard_experiment(logdir) -> dict:
             return json.loads(r.read())
 
     statuses = ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"]
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:  # both runs' sessions read (TensorBoard loads runs one by one), then the experiment
-                groups = ask("session_groups", {"experimentName": "", "allowedStatuses": statuses,
-                                                "startIndex": 0, "sliceSize": 10})
-                if groups.get("totalSize") == 2:
-                    return ask("experiment", {"experimentName": "", "includeMetrics": True})
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read().decode(errors="replace") if proc.poll() is not None else "(timeout)"
-                pytest.fail(f"tensorboard did not answer: {out[-3000:]}")
-            time.sleep(1)
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(20)
+
+    def experiment() -> dict | None:  # both runs' sessions read (TensorBoard loads runs one by one), then it
+        groups = ask("session_groups", {"experimentName": "", "allowedStatuses": statuses, "startIndex": 0,
+                                        "sliceSize": 10})
+        return ask("experiment", {"experimentName": "", "includeMetrics": True}) if groups.get("totalSize") == 2 \
+            else None
+
+    with started([str(exe), "--logdir", str(logdir), "--host", "127.0.0.1", "--port", str(port), "--load_fast",
+                  "false", "--reload_interval", "1"]) as proc:
+        return wait_until(proc, experiment, "tensorboard did not answer", timeout=300, interval=1)
 
 
 def test_tensorboard_hparams_tab_puts_the_swept_hyperparameter_first(tensorboard_sweep):

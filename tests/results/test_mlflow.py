@@ -2,12 +2,7 @@
 REST API and its UI in headless Chromium."""
 
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -15,16 +10,11 @@ from pathlib import Path
 import pytest
 
 from helpers import FAST, compose_cfg
+from servers import free_port, started, wait_until
 
 pytest.importorskip("mlflow")
 
 RUN_NAME = "vt-mlflow-check"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -44,33 +34,18 @@ def trained(tmp_path_factory):
 @pytest.fixture(scope="module")
 def server(trained):
     tmp, db = trained
-    port = _free_port()
+    port = free_port()
     exe = Path(sys.executable).with_name("mlflow")
-    proc = subprocess.Popen([str(exe), "server", "--backend-store-uri", f"sqlite:///{db}", "--host", "127.0.0.1",
-                             "--port", str(port), "--workers", "1"], cwd=tmp, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 400
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read().decode(errors="replace") if proc.poll() is not None else "(timeout)"
-                pytest.fail(f"mlflow server did not start: {out[-3000:]}")
-            time.sleep(0.5)
+
+    def healthy() -> bool | None:
+        with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
+            return True if r.status == 200 else None
+
+    with started([str(exe), "server", "--backend-store-uri", f"sqlite:///{db}", "--host", "127.0.0.1", "--port",
+                  str(port), "--workers", "1"], cwd=tmp) as proc:
+        wait_until(proc, healthy, "mlflow server did not start", timeout=400)
         yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)  # the server and its worker processes
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
 
 
 def test_the_store_is_sqlite_under_outputs_with_params_step_metrics_and_artifacts(trained):
