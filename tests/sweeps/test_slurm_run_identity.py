@@ -56,6 +56,19 @@ def test_requeued_job_finds_each_command_s_run_dir_again(tmp_path):
         choose_slurm_run_id(tmp_path, b, again)
 
 
+def test_a_look_before_the_overrides_are_known_neither_fails_nor_counts_the_command_twice(tmp_path):
+    """The run-dir check (a Hydra callback) resolves the run dir before Hydra holds the overrides: that look must
+    not be checked against the stored run, nor counted as the job's next command (the requeued command then went
+    to slurm-777-1, a fresh run)."""
+    a = ["model.optimizer.lr=0.001"]
+    _fake_run(tmp_path, "slurm-777", a)
+    requeued = {**SBATCH, "SLURM_RESTART_COUNT": "1"}
+    ordinals: dict[str, int] = {}  # one process
+    assert choose_slurm_run_id(tmp_path, None, requeued, ordinals) == "slurm-777"
+    assert choose_slurm_run_id(tmp_path, a, requeued, ordinals) == "slurm-777"
+    assert choose_slurm_run_id(tmp_path, ["seed=3"], requeued) == "slurm-777-1"  # the next command of the job
+
+
 def test_not_requeued_never_reuses_a_run_dir_and_resume_auto_continues(tmp_path):
     _fake_run(tmp_path, "slurm-777", ["seed=1"])
     # the job's counter was lost: a run dir with a run in it is still never shared

@@ -21,6 +21,7 @@ from visiontrain.errors import ConfigError
 
 _IGNORED = ("resume",)  # keys that may differ between a run and its continuation
 _chosen: dict[str, str] = {}  # runs dir → id, once per process (every interpolation must give the same dir)
+_ordinals: dict[str, int] = {}  # runs dir → this command's place in the job, counted once per process
 
 
 def slurm_base_id(env: Mapping[str, str]) -> str:
@@ -49,22 +50,29 @@ def stored_overrides(run_dir: Path) -> list[str] | None:
     return list(yaml.safe_load(path.read_text()) or [])
 
 
-def choose_slurm_run_id(runs_dir: str | Path, overrides: Sequence[str], env: Mapping[str, str] | None = None) -> str:
-    """The run id (directory name under ``runs_dir``) of this command in this Slurm job."""
+def choose_slurm_run_id(runs_dir: str | Path, overrides: Sequence[str] | None, env: Mapping[str, str] | None = None,
+                        ordinals: dict[str, int] | None = None) -> str:
+    """The run id (directory name under ``runs_dir``) of this command in this Slurm job. ``overrides`` None: not
+    known yet (nothing is checked against the stored run); ``ordinals``: where the command's count is kept, so that
+    asking again in the same process does not count it twice."""
     env = os.environ if env is None else env
     runs_dir = Path(runs_dir)
     base = slurm_base_id(env)
-    continuing = is_requeued(env) or "resume=auto" in overrides
+    continuing = is_requeued(env) or "resume=auto" in (overrides or [])
     if int(env.get("SLURM_STEP_NUM_TASKS") or 1) > 1 and env.get("SLURM_STEP_ID"):
         # all tasks of the step resolve this at once: the name must not depend on what the others created
         name = f"{base}.{env['SLURM_STEP_ID']}"
-        if continuing:
+        if continuing and overrides is not None:
             _check_same_run(runs_dir / name, overrides, env)
         return name
-    ordinal = _next_ordinal(runs_dir, base, env.get("SLURM_RESTART_COUNT") or "0")
+    ordinals = {} if ordinals is None else ordinals
+    if str(runs_dir) not in ordinals:
+        ordinals[str(runs_dir)] = _next_ordinal(runs_dir, base, env.get("SLURM_RESTART_COUNT") or "0")
+    ordinal = ordinals[str(runs_dir)]
     name = _numbered(base, ordinal)
     if continuing:
-        _check_same_run(runs_dir / name, overrides, env)
+        if overrides is not None:
+            _check_same_run(runs_dir / name, overrides, env)
         return name
     while (runs_dir / name / ".hydra").exists():  # a leftover of an earlier run: never share it
         ordinal += 1
@@ -105,10 +113,17 @@ def _next_ordinal(runs_dir: Path, base: str, restart: str) -> int:
 
 
 def slurm_run_id(runs_dir: str) -> str:
-    """Resolver body: the Slurm run id for ``runs_dir``, chosen once per process."""
+    """Resolver body: the Slurm run id for ``runs_dir``, chosen once per process. Asked before Hydra holds the run's
+    config (a Hydra callback's ``on_run_start`` resolves the run dir to check it is writable), the command's
+    overrides are unknown: the name is given unchecked and decided again, from the same count, once they are known
+    (checking against none made a requeued job's first look fail and its second count it as the next command)."""
     if runs_dir not in _chosen:
         from hydra.core.hydra_config import HydraConfig
 
-        overrides = list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
-        _chosen[runs_dir] = choose_slurm_run_id(runs_dir, overrides)
+        known = HydraConfig.initialized()
+        name = choose_slurm_run_id(runs_dir, list(HydraConfig.get().overrides.task) if known else None,
+                                   ordinals=_ordinals)
+        if not known:
+            return name
+        _chosen[runs_dir] = name
     return _chosen[runs_dir]
