@@ -18,13 +18,18 @@ def evaluate(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
     import pytorch_lightning as pl
     from hydra.utils import get_class, instantiate
 
+    from visiontrain.config.validation import validate_config
     from visiontrain.errors import ConfigError
     from visiontrain.families.config import adopt_data
     from visiontrain.families.protocols import defines
     from visiontrain.families.registry import check_fits, family_of_module
-    from visiontrain.weights.checkpoints import check_stored_targets, load_module, read_stored_config, trusted_class
     from visiontrain.run.instantiate import instantiate_collection, log_run_config
-    from visiontrain.config.validation import validate_config
+    from visiontrain.weights.checkpoints import (
+        check_stored_targets,
+        load_module,
+        read_stored_config,
+        trusted_class,
+    )
 
     ckpt_path = str(cfg.ckpt_path)
     trusted = cfg.get("trusted_modules")

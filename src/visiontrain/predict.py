@@ -23,9 +23,9 @@ def predict(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
     from torch.utils.data import DataLoader
 
     from visiontrain.errors import ConfigError
+    from visiontrain.families.predictions import PredictImages, collate, eval_pipeline, list_images
     from visiontrain.families.protocols import prediction_kind
     from visiontrain.weights.checkpoints import check_stored_targets, load_module, read_stored_config
-    from visiontrain.families.predictions import PredictImages, collate, eval_pipeline, list_images
 
     log = logging.getLogger("visiontrain")
     has_input = not OmegaConf.is_missing(cfg, "input") and cfg.input not in (None, "")

@@ -11,11 +11,11 @@ from omegaconf import DictConfig, OmegaConf
 
 import visiontrain  # noqa: F401  (sets NO_ALBUMENTATIONS_UPDATE before anything imports albumentations)
 from visiontrain.config.paths import CONFIG_DIR
-from visiontrain.run.ddp_sweep import rewrite_argv_for_ddp_rank
 from visiontrain.config.resolvers import register_resolvers
-from visiontrain.run.resume import expand_resume_argv
 from visiontrain.config.sweep_check import check_sweep_argv, run_reporting_config_errors
 from visiontrain.config.sweep_resolvers import register_sweep_resolvers
+from visiontrain.run.ddp_sweep import rewrite_argv_for_ddp_rank
+from visiontrain.run.resume import expand_resume_argv
 
 register_resolvers()
 register_sweep_resolvers()

@@ -11,6 +11,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from visiontrain.errors import ConfigError
 
+
 def check_combinations(cfg: DictConfig) -> None:
     from visiontrain.families.config import check_optimized_metric, check_trusted_classes
 

@@ -50,7 +50,11 @@ def run_name(output_dir: str) -> str:
 
 
 def register_resolvers() -> None:
-    from visiontrain.families.config import default_metric, default_mode, default_task_name  # imports models only
+    from visiontrain.families.config import (  # imports models only
+        default_metric,
+        default_mode,
+        default_task_name,
+    )
     # when resolved
 
     # vt_cwd: the directory vt-train was started from, also where ${hydra:runtime.cwd} is not yet known (sweep dirs)

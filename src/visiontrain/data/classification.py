@@ -11,12 +11,12 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from visiontrain.data.base import VisionDataModule
 from visiontrain.data.bad_samples import BadSamples, describe_source, load_or_skip, require_nonempty
-from visiontrain.imaging import image_size
+from visiontrain.data.base import VisionDataModule
 from visiontrain.data.formats.labelled_images import LabelledImages
 from visiontrain.data.splits import complete_splits, per_class_subset
 from visiontrain.errors import DataError
+from visiontrain.imaging import image_size
 
 log = logging.getLogger(__name__)
 

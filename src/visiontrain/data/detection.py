@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, Sampler
 
-from visiontrain.data.base import VisionDataModule
 from visiontrain.data.bad_samples import BadSamples, load_or_skip, require_nonempty
+from visiontrain.data.base import VisionDataModule
 from visiontrain.data.formats.detection_records import REPAIRS, DetectionIndex
 from visiontrain.data.splits import complete_splits
 from visiontrain.errors import DataError

@@ -18,9 +18,9 @@ from torch.utils.data import DataLoader, Dataset
 
 from visiontrain.data.bad_samples import BadSamples, load_or_skip, require_nonempty
 from visiontrain.data.base import VisionDataModule
-from visiontrain.imaging import image_size
 from visiontrain.data.splits import complete_splits
 from visiontrain.errors import ConfigError, DataError
+from visiontrain.imaging import image_size
 
 log = logging.getLogger(__name__)
 

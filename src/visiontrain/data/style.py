@@ -18,10 +18,10 @@ import pytorch_lightning as pl
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from visiontrain.data.resumable_loader import resumable_for
 from visiontrain.data.bad_samples import BadSamples
-from visiontrain.imaging import is_image_file, read_rgb
+from visiontrain.data.resumable_loader import resumable_for
 from visiontrain.errors import ConfigError, DataError
+from visiontrain.imaging import is_image_file, read_rgb
 
 log = logging.getLogger(__name__)
 

@@ -81,10 +81,11 @@ class VisionModule(pl.LightningModule):
         self.eval_epoch_end("test")
 
     def log_images_now(self, batch_idx: int, stage: str = "val") -> bool:
+        if batch_idx != 0 or not int(self.hparams.get("log_images", 0) or 0) or self.trainer.sanity_checking:
+            return False  # every evaluation step asks: the cheap answers first
         from visiontrain.results.figures import figures_due
 
-        return (batch_idx == 0 and int(self.hparams.get("log_images", 0) or 0) > 0
-                and not self.trainer.sanity_checking and figures_due(self.trainer, stage))
+        return figures_due(self.trainer, stage)
 
     @staticmethod
     def predict_images(batch: Any) -> Any:

@@ -11,8 +11,8 @@ import numpy as np
 import torch
 from pytorch_lightning.callbacks import BasePredictionWriter
 
-from visiontrain.imaging import read_rgb  # the training reader: EXIF orientation, 16-bit, palette, …
 from visiontrain.errors import ConfigError, DataError
+from visiontrain.imaging import read_rgb  # the training reader: EXIF orientation, 16-bit, palette, …
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 

@@ -10,14 +10,14 @@ from typing import Any, Callable, Mapping
 
 from omegaconf import DictConfig
 
+from visiontrain.config.quick_check import quick_check
+from visiontrain.config.validation import validate_config
 from visiontrain.errors import find_user_error, one_line
 from visiontrain.families.config import apply_family_defaults
 from visiontrain.run.ddp_sweep import end_process_group, publish_job_for_ddp_ranks, started_for_sweep_job
-from visiontrain.config.quick_check import quick_check
 from visiontrain.run.ranks import is_rank_zero
 from visiontrain.run.run_dir import to_float_metrics, write_metrics_json
 from visiontrain.run.stop_reason import metrics_so_far, stop_signal
-from visiontrain.config.validation import validate_config
 from visiontrain.run.wandb_setup import choose_wandb_mode, report_and_finish
 from visiontrain.run.writable import unwritable
 
@@ -113,7 +113,9 @@ def run_job(cfg: DictConfig, task: Callable[[DictConfig], TaskResult]) -> float 
             print(f"error: {message}", file=sys.stderr)
             raise SystemExit(1) from None
         raise
-    from visiontrain.callbacks.optuna_pruning import take_pruned_epoch  # (Lightning: loaded by the task by now)
+    from visiontrain.callbacks.optuna_pruning import (
+        take_pruned_epoch,  # (Lightning: loaded by the task by now)
+    )
 
     pruned_at = take_pruned_epoch()  # a search's pruner stopped it early: the sweeper reads this status
     if is_rank_zero():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from visiontrain.imaging import is_image_file, read_rgb
 from visiontrain.errors import DataError
+from visiontrain.imaging import is_image_file, read_rgb
 
 
 class ImageFiles:

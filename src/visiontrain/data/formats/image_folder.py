@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 
 from visiontrain.data.formats.class_names import near_duplicates
-from visiontrain.imaging import is_image_file
 from visiontrain.data.formats.labelled_images import LabelledImages
 from visiontrain.data.formats.notes import say
 from visiontrain.errors import DataError
+from visiontrain.imaging import is_image_file
 
 log = logging.getLogger(__name__)
 SPLIT_NAMES = ("train", "val", "test")

@@ -11,8 +11,8 @@ import numpy as np
 
 from visiontrain.data.bad_samples import BadSamples
 from visiontrain.data.formats.detection_records import DetectionIndex, Record, image_size
-from visiontrain.imaging import is_image_file
 from visiontrain.errors import DataError
+from visiontrain.imaging import is_image_file
 
 
 class InstanceMaskReader:

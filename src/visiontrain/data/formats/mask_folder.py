@@ -10,9 +10,9 @@ from typing import Sequence
 import numpy as np
 
 from visiontrain.data.formats.image_folder import check_split_names
-from visiontrain.imaging import is_image_file
 from visiontrain.data.formats.segmentation_samples import SegmentationSamples
 from visiontrain.errors import DataError
+from visiontrain.imaging import is_image_file
 
 SPLIT_NAMES = ("train", "val", "test")
 

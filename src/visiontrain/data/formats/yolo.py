@@ -13,9 +13,9 @@ import numpy as np
 from visiontrain.data.bad_samples import BadSamples
 from visiontrain.data.formats.class_names import near_duplicates
 from visiontrain.data.formats.detection_records import DetectionIndex, Record, image_size, sanitize_boxes
-from visiontrain.imaging import is_image_file
 from visiontrain.data.formats.notes import say
 from visiontrain.errors import DataError
+from visiontrain.imaging import is_image_file
 
 
 class YoloReader:

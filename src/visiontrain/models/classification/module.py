@@ -13,16 +13,16 @@ from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 
 from visiontrain.errors import ConfigError, DataError
 from visiontrain.families.base_module import VisionModule
-from visiontrain.models.compile import compile_for_training
-from visiontrain.models.shared.normalize import Normalize
-from visiontrain.models.shared.backbones import create_backbone
 from visiontrain.models.classification.transfer import (
     TransferConfig,
     backbone_frozen,
     batchnorm_to_eval,
     set_frozen,
 )
+from visiontrain.models.compile import compile_for_training
 from visiontrain.models.shared.backbone_weights import load_backbone_file
+from visiontrain.models.shared.backbones import create_backbone
+from visiontrain.models.shared.normalize import Normalize
 from visiontrain.results.classification_figures import precision_recall_figure
 from visiontrain.results.figures import figures_due, log_figure
 

@@ -18,9 +18,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from visiontrain.imaging import to_uint8
 from visiontrain.errors import ConfigError, DataError
 from visiontrain.families.predictions import PredictionWriter, read_rgb, save_png, write_json
+from visiontrain.imaging import to_uint8
 
 SAFE_TARGETS = ("albumentations.", "visiontrain.data.")  # what a checkpoint's config may instantiate here
 

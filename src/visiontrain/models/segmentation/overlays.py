@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
 from visiontrain.imaging import to_uint8
 
 
@@ -59,8 +60,8 @@ def log_mask_overlays(trainer, key: str, images: torch.Tensor, truth: torch.Tens
     and the run dir (``<stage>_masks.png``): the labelled panel."""
     if not trainer.is_global_zero:
         return
-    from visiontrain.results.publish import log_table, wandb_loggers
     from visiontrain.results.figures import save_and_log
+    from visiontrain.results.publish import log_table, wandb_loggers
 
     imgs = to_uint8(images)
     t = truth.detach().cpu().numpy().astype(np.uint8)

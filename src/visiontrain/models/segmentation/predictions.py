@@ -9,8 +9,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from visiontrain.models.segmentation.overlays import colours
 from visiontrain.families.predictions import PredictionWriter, read_rgb, save_png, write_json
+from visiontrain.models.segmentation.overlays import colours
 
 
 class MaskPredictionWriter(PredictionWriter):

@@ -32,8 +32,8 @@ class EncoderConfig:
 class ResNetUNet(EncoderUNet):
     def __init__(self, cfg: EncoderConfig, out_channels: int) -> None:
         super().__init__()
-        from visiontrain.models.shared.backbones import create_backbone
         from visiontrain.models.shared.backbone_weights import load_backbone_weights
+        from visiontrain.models.shared.backbones import create_backbone
 
         if not any(cfg.backbone.startswith(p) for p in ("resnet", "resnext", "wide_resnet")):
             raise ConfigError(f"model.encoder.backbone: '{cfg.backbone}' is not a torchvision ResNet "

@@ -6,10 +6,10 @@ from __future__ import annotations
 import torch
 
 from visiontrain.errors import ConfigError
-from visiontrain.models.shared.backbones import IMAGENET_MEAN, IMAGENET_STD
 from visiontrain.models.segmentation.encoder_unet import EncoderUNet
 from visiontrain.models.segmentation.resnet_unet import EncoderConfig
 from visiontrain.models.segmentation.timm_encoder import create_timm_encoder
+from visiontrain.models.shared.backbones import IMAGENET_MEAN, IMAGENET_STD
 
 
 class TimmUNet(EncoderUNet):

@@ -11,8 +11,6 @@ import torch
 from visiontrain.imaging import to_uint8
 
 
-
-
 def _box_data(boxes: torch.Tensor, labels: torch.Tensor, names: Sequence[str], scores: torch.Tensor | None) -> list:
     out = []
     for k, (box, label) in enumerate(zip(boxes.tolist(), labels.tolist())):
@@ -33,8 +31,8 @@ def log_detections(trainer, key: str, images: Sequence[torch.Tensor], prediction
     from pathlib import Path
 
     from visiontrain.results.detection_mosaic import mosaics
-    from visiontrain.results.publish import log_table, wandb_loggers
     from visiontrain.results.figures import save_and_log
+    from visiontrain.results.publish import log_table, wandb_loggers
 
     if not trainer.is_global_zero or not images:
         return

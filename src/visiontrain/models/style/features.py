@@ -92,7 +92,7 @@ def build_feature_extractor(network: str, layers: dict[str, Iterable[str]], weig
 
 def _vgg(network: str, layers: dict[str, list[str]], weights: str | None, weights_path: str | None,
          pooling: Pooling) -> FeatureExtractor:
-    from torchvision.models.vgg import make_layers, cfgs
+    from torchvision.models.vgg import cfgs, make_layers
 
     batch_norm = network.endswith("_bn")
     letter = _VGG_CFGS[network[:-3] if batch_norm else network]

@@ -10,8 +10,6 @@ from visiontrain.imaging import to_uint8
 from visiontrain.results.figures import log_image_array
 
 
-
-
 def save_and_log(trainer, images: dict[str, torch.Tensor], folder: str, prefix: str = "", suffix: str = "") -> list[Path]:
     from PIL import Image
 

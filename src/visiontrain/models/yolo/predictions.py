@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from visiontrain.models.shared.detection_predictions import DetectionPredictionWriter
 from visiontrain.families.predictions import PredictImages
+from visiontrain.models.shared.detection_predictions import DetectionPredictionWriter
 
 
 def _as_read(image: np.ndarray) -> dict:
