@@ -58,3 +58,32 @@ def test_a_resumed_epoch_skips_the_trained_batches_on_every_rank():
         assert rest == full[2:] and resumed.state_dict() == {"seed": 3, "epoch": 1, "batches": 3}
         again = [b.tolist() for b in resumed]  # the next pass over the same epoch starts from the beginning
         assert again == full
+
+
+class RandomItems(Items):
+    def __getitem__(self, i):
+        import torch
+
+        return torch.rand(()) + i  # an augmentation's draw from the global RNG the loader seeds per sample
+
+
+def _epochs_through_workers(persistent: bool) -> list[list[float]]:
+    from lightning_fabric.utilities.data import _replace_dunder_methods
+
+    with _replace_dunder_methods(DataLoader, "dataset"), _replace_dunder_methods(BatchSampler):
+        loader = make_resumable(DataLoader(RandomItems(), batch_size=2, shuffle=True, num_workers=2,
+                                           persistent_workers=persistent), seed=3)
+    assert loader.persistent_workers is persistent
+    epochs = []
+    for epoch in (0, 1, 2):
+        loader.batch_sampler.sampler.set_epoch(epoch)  # what Lightning does at every epoch start
+        epochs.append([round(float(x), 6) for batch in loader for x in batch])
+    return epochs
+
+
+def test_persistent_workers_draw_what_fresh_workers_draw_in_every_epoch():
+    # workers started once (the data configs' default) must not carry the first epoch's order or seeds into later
+    # epochs: order and per-sample seeds are made in the main process, so every epoch matches fresh workers'
+    persistent, fresh = _epochs_through_workers(True), _epochs_through_workers(False)
+    assert persistent == fresh
+    assert persistent[0] != persistent[1] != persistent[2]  # new order and new draws each epoch
