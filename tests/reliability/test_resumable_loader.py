@@ -16,12 +16,12 @@ class Items(Dataset):
         return i
 
 
-def _loader():
+def _loader(dataset=None, **options):
     from lightning_fabric.utilities.data import _replace_dunder_methods
 
     # what Lightning does around a datamodule's train_dataloader(): it records the loader's arguments
     with _replace_dunder_methods(DataLoader, "dataset"), _replace_dunder_methods(BatchSampler):
-        return make_resumable(DataLoader(Items(), batch_size=2, shuffle=True), seed=3)
+        return make_resumable(DataLoader(dataset or Items(), batch_size=2, shuffle=True, **options), seed=3)
 
 
 def _rank_loader(loader, rank, epoch=1):
@@ -68,11 +68,7 @@ class RandomItems(Items):
 
 
 def _epochs_through_workers(persistent: bool) -> list[list[float]]:
-    from lightning_fabric.utilities.data import _replace_dunder_methods
-
-    with _replace_dunder_methods(DataLoader, "dataset"), _replace_dunder_methods(BatchSampler):
-        loader = make_resumable(DataLoader(RandomItems(), batch_size=2, shuffle=True, num_workers=2,
-                                           persistent_workers=persistent), seed=3)
+    loader = _loader(RandomItems(), num_workers=2, persistent_workers=persistent)
     assert loader.persistent_workers is persistent
     epochs = []
     for epoch in (0, 1, 2):
@@ -82,7 +78,7 @@ def _epochs_through_workers(persistent: bool) -> list[list[float]]:
 
 
 def test_persistent_workers_draw_what_fresh_workers_draw_in_every_epoch():
-    # workers started once (the data configs' default) must not carry the first epoch's order or seeds into later
+    # workers started once (`data.persistent_workers=true`) must not carry the first epoch's order or seeds into later
     # epochs: order and per-sample seeds are made in the main process, so every epoch matches fresh workers'
     persistent, fresh = _epochs_through_workers(True), _epochs_through_workers(False)
     assert persistent == fresh
