@@ -1,7 +1,8 @@
 """This project's YOLO-n vs Ultralytics YOLOv8n (from yolov8n.yaml, no weights), same generated shapes-det (written
 in YOLO format, which both read), same image size, epochs, batch size, optimiser settings, CPU, the same
 number of torch threads on both sides (Ultralytics sets min(8, cores - 1) itself on CPU: 1 on a 2-core machine; ours
-gets that number unless ``--threads`` says otherwise) and 0 dataloader workers (Ultralytics forces 0 on CPU).
+gets that number unless ``--threads`` says otherwise) and 0 dataloader workers (Ultralytics forces 0 on CPU; ours
+takes ``--workers``).
 
 Training throughput, the same definition on both sides: images trained / time, summed over epochs 2..E (the
 first epoch is warm-up), each epoch timed from its start to the end of its last training batch, so data loading,
@@ -71,7 +72,8 @@ def overrides(work: Path, args) -> list[str]:
             f"data.source.image_size={args.imgsz}", f"data.img_size={args.imgsz}", f"data.batch_size={args.batch}",
             f"data.close_mosaic={args.close_mosaic}", f"trainer.max_epochs={args.epochs}",
             f"trainer.check_val_every_n_epoch={args.epochs}", "trainer.num_sanity_val_steps=0",
-            "data.source.format=yolo", "test=false", f"trainer.precision={args.precision}", "model.log_images=0"]
+            "data.source.format=yolo", "test=false", f"trainer.precision={args.precision}", "model.log_images=0",
+            f"data.num_workers={args.workers}"]
 
 
 def prepare_data(work: Path, args) -> None:
@@ -272,6 +274,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=1, help="alternating training pairs (ours, Ultralytics)")
     ap.add_argument("--threads", type=int, default=min(8, max(1, (os.cpu_count() or 2) - 1)),
                     help="torch threads for our side; default: what Ultralytics sets for itself on CPU")
+    ap.add_argument("--workers", type=int, default=0,
+                    help="our side's loader workers (persistent); Ultralytics uses 0 on CPU whatever it is told")
     ap.add_argument("--precision", default="32-true", help="ours; Ultralytics trains fp32 on CPU (amp=False)")
     ap.add_argument("--work", default=None)
     ap.add_argument("--end-to-end", action="store_true",

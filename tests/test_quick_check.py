@@ -77,20 +77,25 @@ def test_another_source_tree_in_the_same_environment_keeps_its_own_record(cache,
     quick_check.quick_check(cfg)  # no record of that tree yet: no verdict (full validation decides)
 
 
-def test_a_config_error_on_the_command_line_imports_no_torch(tmp_path):
+@pytest.mark.parametrize("overrides, message", [
+    (["model.transfer.mode=finetun"], "error: model.transfer.mode: 'finetun' is not a valid choice"),
+    # a family that adopts datamodules (YOLO) with its own datamodule already: nothing to import to decide
+    (["experiment=det_shapes_yolo", "trainer.precision=17"], "error: trainer.precision: 17 is not a valid choice"),
+], ids=["quickstart", "yolo_experiment"])
+def test_a_config_error_on_the_command_line_imports_no_torch(tmp_path, overrides, message):
     """The second run with a typo answers without importing torch (``-X importtime`` lists every import)."""
     env = {**os.environ, "VT_CACHE_DIR": str(tmp_path / "cache"), "NO_ALBUMENTATIONS_UPDATE": "1",
            "WANDB_MODE": "offline"}
     runs = []
     for i in range(2):
         runs.append(subprocess.run([sys.executable, "-X", "importtime", "-m", "visiontrain.train",
-                                    "model.transfer.mode=finetun", f"hydra.run.dir={tmp_path}/run{i}"],
+                                    *overrides, f"hydra.run.dir={tmp_path}/run{i}"],
                                    cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300))
     imported = lambda proc: {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()
                              if line.startswith("import time:")}
     for proc in runs:
         assert proc.returncode == 1
-        assert "error: model.transfer.mode: 'finetun' is not a valid choice" in proc.stderr
+        assert message in proc.stderr
     assert "torch" in imported(runs[0])  # the first run had to import the module to read its signature
     assert "torch" not in imported(runs[1]) and "pytorch_lightning" not in imported(runs[1])
     assert (tmp_path / "run1" / "metrics.json").read_text().count('"failed"') == 1

@@ -24,6 +24,7 @@ def evaluate(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
     from visiontrain.families.protocols import defines
     from visiontrain.families.registry import check_fits, family_of_module
     from visiontrain.run.instantiate import instantiate_collection, log_run_config
+    from visiontrain.run.precision import report_precision
     from visiontrain.weights.checkpoints import (
         check_stored_targets,
         load_module,
@@ -53,6 +54,7 @@ def evaluate(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
     datamodule = instantiate(data_cfg)
     loggers = instantiate_collection(cfg.get("logger"))
     callbacks = instantiate_collection(cfg.get("callbacks"))
+    report_precision(cfg.trainer)
     trainer: pl.Trainer = instantiate(cfg.trainer, logger=loggers or False, callbacks=callbacks)
     log_run_config(loggers, cfg)
     trainer.test(model, datamodule=datamodule)

@@ -25,6 +25,7 @@ def predict(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
     from visiontrain.errors import ConfigError
     from visiontrain.families.predictions import PredictImages, collate, eval_pipeline, list_images
     from visiontrain.families.protocols import prediction_kind
+    from visiontrain.run.precision import report_precision
     from visiontrain.weights.checkpoints import check_stored_targets, load_module, read_stored_config
 
     log = logging.getLogger("visiontrain")
@@ -52,6 +53,7 @@ def predict(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
     dataset = writer.dataset(stored) or PredictImages(files, eval_pipeline(stored, trusted))
     loader = DataLoader(dataset, batch_size=cfg.batch_size, num_workers=cfg.num_workers,
                         collate_fn=writer.collate or collate(writer.stack))
+    report_precision(cfg)
     trainer = pl.Trainer(accelerator=cfg.accelerator, devices=1, precision=cfg.precision, logger=False,
                          callbacks=[writer], enable_progress_bar=cfg.progress_bar, enable_model_summary=False)
     trainer.predict(module, dataloaders=loader, return_predictions=False)

@@ -29,6 +29,7 @@ def train(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
     from visiontrain.callbacks.resume_guard import ResumeGuard
     from visiontrain.run.instantiate import instantiate_collection, log_run_config
     from visiontrain.run.job import best_monitored
+    from visiontrain.run.precision import report_precision
     from visiontrain.run.resume import checkpoint_to_resume
     from visiontrain.run.slurm import slurm_plugins
     from visiontrain.run.wandb_setup import pin_wandb_run
@@ -51,6 +52,7 @@ def train(cfg: DictConfig) -> tuple[Mapping[str, Any], str | None]:
     callbacks.append(ResumeGuard(run_config))  # resume: a longer horizon re-plans the LR schedule
     callbacks.append(CheckpointOnInterrupt(f"{cfg.paths.output_dir}/checkpoints/last.ckpt"))
     plugins = slurm_plugins(cfg)
+    report_precision(cfg.trainer)
     trainer: pl.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False,
                                       **({"plugins": plugins} if plugins else {}))
     log_run_config(loggers, cfg)

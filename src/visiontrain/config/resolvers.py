@@ -50,6 +50,7 @@ def run_name(output_dir: str) -> str:
 
 
 def register_resolvers() -> None:
+    from visiontrain.run.precision import bf16_where_fast  # no torch import
     from visiontrain.families.config import (  # imports models only
         default_metric,
         default_mode,
@@ -60,7 +61,7 @@ def register_resolvers() -> None:
     # vt_cwd: the directory vt-train was started from, also where ${hydra:runtime.cwd} is not yet known (sweep dirs)
     resolvers = (("vt_run_id", run_id), ("vt_family", family), ("vt_group", wandb_group), ("vt_cwd", os.getcwd),
                  ("vt_family_metric", default_metric), ("vt_family_mode", default_mode), ("vt_run_name", run_name),
-                 ("vt_family_task", default_task_name))
+                 ("vt_family_task", default_task_name), ("vt_bf16_where_fast", bf16_where_fast))
     for name, fn in resolvers:
         if not OmegaConf.has_resolver(name):
             # use_cache: every interpolation of the run id in one config must give the same value

@@ -66,6 +66,8 @@ def adopt_data(data: DictConfig, family: Family | None) -> None:
     their defaults): model=yolo with data=coco trains through the YOLO input pipeline."""
     if family is None or not family.adopts or "_target_" not in data:  # (before any import: most families adopt none)
         return
+    if str(data._target_) == family.datamodule:  # already the family's: no import (a config error stays fast)
+        return
     data_cls = _class_at(OmegaConf.create({"data": data}), "data")
     if data_cls is None or issubclass(data_cls, _import(family.datamodule)):
         return
