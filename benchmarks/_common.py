@@ -48,6 +48,18 @@ def median(xs):
     return statistics.median(xs)
 
 
+def seconds_per_call(fn, calls: int, device: str):
+    """A side for ``alternate``: ``fn()`` called ``calls`` times, seconds per call (the device synchronised)."""
+    def run() -> float:
+        sync(device)
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        sync(device)
+        return (time.perf_counter() - start) / calls
+    return run
+
+
 def sync(device: str) -> None:
     if device == "cuda":
         import torch

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import torch
-from _common import alternate, describe, median, paired_ratio, parser, sync
+from _common import alternate, describe, median, paired_ratio, parser, seconds_per_call, sync
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from helpers import compose_cfg
@@ -40,13 +40,18 @@ def loss_of(out) -> torch.Tensor:
     return sum(o.float().pow(2).mean() for o in outs)
 
 
-def main() -> None:
-    p = parser(__doc__)
+def network_parser(doc: str, size: int, steps: int):
+    """The options of a benchmark that times one family's network: --family, --size, --batch, --steps."""
+    p = parser(doc)
     p.add_argument("--family", choices=list(MODELS), default="classifier")
-    p.add_argument("--size", type=int, default=64)
+    p.add_argument("--size", type=int, default=size)
     p.add_argument("--batch", type=int, default=16)
-    p.add_argument("--steps", type=int, default=10, help="timed steps per round")
-    args = p.parse_args()
+    p.add_argument("--steps", type=int, default=steps, help="timed steps per round")
+    return p
+
+
+def main() -> None:
+    args = network_parser(__doc__, size=64, steps=10).parse_args()
     torch.manual_seed(0)
     print(describe(args.device), f"| {args.family} {args.size} px batch {args.batch}", flush=True)
     plain = network(args.family).to(args.device).train()
@@ -70,17 +75,8 @@ def main() -> None:
     print(f"compile (first 2 compiled steps): {time.perf_counter() - start:.1f} s", flush=True)
     step("plain", plain)
 
-    def timed(name: str, net: torch.nn.Module):
-        def run() -> float:
-            sync(args.device)
-            t = time.perf_counter()
-            for _ in range(args.steps):
-                step(name, net)
-            sync(args.device)
-            return (time.perf_counter() - t) / args.steps
-        return run
-
-    results = alternate({"plain": timed("plain", plain), "compiled": timed("compiled", compiled)}, args.repeats)
+    results = alternate({name: seconds_per_call(lambda name=name, net=net: step(name, net), args.steps, args.device)
+                         for name, net in (("plain", plain), ("compiled", compiled))}, args.repeats)
     print(f"s/step plain {median(results['plain']):.4f} compiled {median(results['compiled']):.4f} | "
           f"compiled/plain (paired median) {paired_ratio(results, 'compiled', 'plain'):.3f}", flush=True)
 

@@ -10,22 +10,16 @@ compile_step.py (the shipped model configs).
 from __future__ import annotations
 
 import copy
-import time
 
 import torch
-from _common import alternate, describe, median, paired_ratio, parser, sync
-from compile_step import MODELS, loss_of, network
+from _common import alternate, describe, median, paired_ratio, seconds_per_call
+from compile_step import loss_of, network, network_parser
 
 from visiontrain.run.precision import cpu_has_native_bf16
 
 
 def main() -> None:
-    p = parser(__doc__)
-    p.add_argument("--family", choices=list(MODELS), default="classifier")
-    p.add_argument("--size", type=int, default=128)
-    p.add_argument("--batch", type=int, default=16)
-    p.add_argument("--steps", type=int, default=2, help="timed steps per round")
-    args = p.parse_args()
+    args = network_parser(__doc__, size=128, steps=2).parse_args()
     torch.manual_seed(0)
     print(describe(args.device), f"| native bf16: {cpu_has_native_bf16()} | {args.family} {args.size} px batch "
           f"{args.batch}", flush=True)
@@ -41,18 +35,9 @@ def main() -> None:
         loss_of(out).backward()
         optims[name].step()
 
-    def timed(name: str):
-        def run() -> float:
-            sync(args.device)
-            t = time.perf_counter()
-            for _ in range(args.steps):
-                step(name)
-            sync(args.device)
-            return (time.perf_counter() - t) / args.steps
-        return run
-
     step("fp32"), step("bf16")  # warm-up: kernels chosen, optimiser state made
-    results = alternate({"fp32": timed("fp32"), "bf16": timed("bf16")}, args.repeats)
+    results = alternate({name: seconds_per_call(lambda name=name: step(name), args.steps, args.device)
+                         for name in nets}, args.repeats)
     print(f"s/step fp32 {median(results['fp32']):.4f} bf16 {median(results['bf16']):.4f} | "
           f"bf16/fp32 (paired median) {paired_ratio(results, 'bf16', 'fp32'):.2f}", flush=True)
 
