@@ -1,6 +1,7 @@
 """The training entry point on the real config tree, shrunk: run-dir contract and precision."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -56,3 +57,17 @@ def test_non_finite_loss_stops_with_step_batch_and_learning_rate(tmp_path, data_
     assert record["error"].startswith("training loss is nan at step") or record["error"].startswith(
         "training loss is inf at step"), record["error"]
     assert "batch" in record["error"] and "learning rate 1e+30" in record["error"]
+
+
+def test_last_ckpt_holds_the_final_epoch_when_that_epoch_is_not_the_best(tmp_path, data_dir):
+    """Lightning rewrites last.ckpt only when it writes a best checkpoint: here the best is the first epoch (the
+    highest validation loss: an earlier epoch than the last), and last.ckpt must still be the third epoch's."""
+    import torch
+
+    _, _, record = _run(tmp_path, data_dir, "trainer.max_epochs=3", "optimized_metric=val/loss", "optimized_mode=max")
+    checkpoints = tmp_path / "run" / "checkpoints"
+    load = lambda path: torch.load(path, map_location="cpu", weights_only=False)
+    assert load(record["best_model_path"])["epoch"] < 2
+    assert load(checkpoints / "last.ckpt")["epoch"] == 2
+    assert sorted(p.name for p in checkpoints.glob("*.ckpt")) == sorted(["last.ckpt",
+                                                                         Path(record["best_model_path"]).name])

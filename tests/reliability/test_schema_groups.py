@@ -37,7 +37,7 @@ CASES = [
     ("logger", ["logger=wandb", "logger.wandb.log_model=sometimes"],
      "logger.wandb.log_model: 'sometimes' is not a valid choice; valid choices: 'all'"),
     ("callbacks", ["+callbacks.model_checkpoint.monitr=val/acc"],
-     "callbacks.model_checkpoint.monitr: unknown key for pytorch_lightning.callbacks.ModelCheckpoint. "
+     "callbacks.model_checkpoint.monitr: unknown key for visiontrain.callbacks.checkpoint.ModelCheckpoint. "
      "Did you mean 'monitor'?"),
     ("callbacks", ["callbacks.model_checkpoint.save_top_k=all"],
      "callbacks.model_checkpoint.save_top_k: expected int, got str 'all'"),
