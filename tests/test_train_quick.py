@@ -66,7 +66,7 @@ def test_last_ckpt_holds_the_final_epoch_when_that_epoch_is_not_the_best(tmp_pat
 
     _, _, record = _run(tmp_path, data_dir, "trainer.max_epochs=3", "optimized_metric=val/loss", "optimized_mode=max")
     checkpoints = tmp_path / "run" / "checkpoints"
-    load = lambda path: torch.load(path, map_location="cpu", weights_only=False)
+    load = lambda path: torch.load(path, map_location="cpu", weights_only=True)
     assert load(record["best_model_path"])["epoch"] < 2
     assert load(checkpoints / "last.ckpt")["epoch"] == 2
     assert sorted(p.name for p in checkpoints.glob("*.ckpt")) == sorted(["last.ckpt",

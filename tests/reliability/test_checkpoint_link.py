@@ -47,7 +47,7 @@ def _fit(tmp_path: Path, scores: list[float], ckpt_path: str | None = None, epoc
 
 
 def _epoch(path: str | Path) -> int:
-    return torch.load(path, weights_only=False)["epoch"]
+    return torch.load(path, weights_only=True)["epoch"]
 
 
 def _same_file(a: str | Path, b: str | Path) -> bool:
@@ -60,7 +60,7 @@ def test_an_improving_last_epoch_writes_one_file_under_both_names(tmp_path):
     assert Path(checkpoint.best_model_path).name == "epoch_002.ckpt"
     assert _same_file(last, checkpoint.best_model_path)
     assert sorted(p.name for p in tmp_path.glob("*.ckpt")) == ["epoch_002.ckpt", "last.ckpt"]
-    stored = torch.load(last, weights_only=False)["callbacks"]
+    stored = torch.load(last, weights_only=True)["callbacks"]
     state = next(v for k, v in stored.items() if k.startswith("ModelCheckpoint"))
     assert state["last_model_path"] == str(last)  # what Lightning's own last save records
     assert state["best_model_path"] == checkpoint.best_model_path
@@ -71,20 +71,20 @@ def test_an_epoch_that_does_not_improve_writes_last_afresh_and_leaves_the_best_a
     last, best = tmp_path / "last.ckpt", checkpoint.best_model_path
     assert not _same_file(last, best)
     assert (_epoch(last), _epoch(best)) == (2, 1)
-    torch.load(best, weights_only=False)  # whole, not truncated by the write of last.ckpt
+    torch.load(best, weights_only=True)  # whole, not truncated by the write of last.ckpt
 
 
 def test_an_interrupt_checkpoint_written_over_a_linked_last_leaves_the_best_intact(tmp_path):
     trainer, checkpoint = _fit(tmp_path, [0.1, 0.5])
     last, best = tmp_path / "last.ckpt", checkpoint.best_model_path
     assert _same_file(last, best)
-    before = torch.load(best, weights_only=False)["state_dict"]["layer.weight"].clone()
+    before = torch.load(best, weights_only=True)["state_dict"]["layer.weight"].clone()
     with torch.no_grad():
         trainer.lightning_module.layer.weight.add_(1.0)
     trainer.save_checkpoint(last)  # what CheckpointOnInterrupt does
     assert not _same_file(last, best)
-    torch.testing.assert_close(torch.load(best, weights_only=False)["state_dict"]["layer.weight"], before)
-    torch.testing.assert_close(torch.load(last, weights_only=False)["state_dict"]["layer.weight"], before + 1.0)
+    torch.testing.assert_close(torch.load(best, weights_only=True)["state_dict"]["layer.weight"], before)
+    torch.testing.assert_close(torch.load(last, weights_only=True)["state_dict"]["layer.weight"], before + 1.0)
 
 
 def test_a_resumed_run_keeps_writing_last_ckpt_and_replaces_the_best_through_the_link(tmp_path):
