@@ -40,8 +40,7 @@ class ModelCheckpoint(pl.callbacks.ModelCheckpoint):
 
     def _save_last_if_not_saved(self, trainer: pl.Trainer) -> None:
         due = self._every_n_epochs >= 1 and (trainer.current_epoch + 1) % self._every_n_epochs == 0
-        if self.save_last and due and not self._should_skip_saving_checkpoint(trainer) \
-                and self._last_global_step_saved != trainer.global_step:
+        if self.save_last and due and not self._should_skip_saving_checkpoint(trainer):  # (skips a step saved already)
             self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
 
     def _save_topk_checkpoint(self, trainer: pl.Trainer, monitor_candidates: dict) -> None:

@@ -33,8 +33,8 @@ def build_optimizers(param_groups: list[dict[str, Any]], optimizer: Callable | N
 
 def fused_where_available(optimizer: Callable, groups: list[dict[str, Any]]) -> torch.optim.Optimizer:
     """Build with ``fused=True`` when the optimiser class takes it (AdamW, Adam, SGD, Adagrad) and the config set
-    neither ``fused`` nor ``foreach``: the same update, one kernel for all parameters instead of a loop over them
-    (torch's CPU default is that loop; benchmarks/README.md has the step cost). Parameters on a device without a
+    neither ``fused`` nor ``foreach``: the same update, one kernel per parameter tensor instead of a chain of
+    elementwise ops (torch's CPU default; benchmarks/README.md has the step cost). Parameters on a device without a
     fused kernel get the optimiser's default."""
     chosen = optimizer.keywords if isinstance(optimizer, functools.partial) else {}
     target = optimizer.func if isinstance(optimizer, functools.partial) else optimizer
