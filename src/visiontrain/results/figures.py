@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
+
+_drawing_s = 0.0  # wall time this process has spent drawing figures (``drawing``)
+
+
+@contextlib.contextmanager
+def drawing() -> Iterator[None]:
+    """Counts the wall time of a drawing in ``drawing_seconds``: the results writer keeps the figures drawn while
+    training within a share of the run's time."""
+    global _drawing_s
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        _drawing_s += time.perf_counter() - start
+
+
+def drawing_seconds() -> float:
+    return _drawing_s
 
 
 def figure_to_array(fig) -> np.ndarray:
@@ -36,9 +56,12 @@ def log_image_array(trainer, key: str, image: np.ndarray, wandb: bool = True) ->
 
 def figures_due(trainer, stage: str = "val") -> bool:
     """Whether the figures of this validation are drawn now (``ResultsWriter.figures_due``: at most once per
-    ``callbacks.results.figures_every_s`` while training); test and evaluation always draw. On ranks other than zero
-    always True: a decision taken from each process's own clock must never decide whether a process joins a
-    collective operation, and those ranks draw nothing anyway."""
+    ``callbacks.results.figures_every_s`` and within ``figures_max_share`` of the time while training); never during
+    the sanity check; test and evaluation always draw. On ranks other than zero always True: a decision taken from
+    each process's own clock must never decide whether a process joins a collective operation, and those ranks draw
+    nothing anyway."""
+    if getattr(trainer, "sanity_checking", False):
+        return False
     if stage != "val" or not trainer.is_global_zero:
         return True
     from visiontrain.results.writer import ResultsWriter
@@ -57,21 +80,24 @@ def log_figure(trainer, key: str, make_figure: Callable, save: bool = False) -> 
     if not (wants or save):
         return
     run_dir = trainer.default_root_dir if save else None
-    save_and_log(trainer, key, make_figure(), Path(run_dir) / f"{key.replace('/', '_')}.png" if run_dir else None)
+    with drawing():
+        fig = make_figure()
+    save_and_log(trainer, key, fig, Path(run_dir) / f"{key.replace('/', '_')}.png" if run_dir else None)
 
 
 def save_and_log(trainer, key: str, fig, path: Path | None, wandb: bool = True) -> Path | None:
     """The one way a family figure leaves: closed, sent to the image loggers under ``key``, saved at ``path``."""
     import matplotlib.pyplot as plt
 
-    image = figure_to_array(fig)
-    plt.close(fig)
-    log_image_array(trainer, key, image, wandb)
-    if path is None:
-        return None
-    from PIL import Image
+    with drawing():
+        image = figure_to_array(fig)
+        plt.close(fig)
+        log_image_array(trainer, key, image, wandb)
+        if path is None:
+            return None
+        from PIL import Image
 
-    Image.fromarray(image).save(path)
+        Image.fromarray(image).save(path)
     return path
 
 

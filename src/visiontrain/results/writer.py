@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytorch_lightning as pl
 
+from visiontrain.results.figures import drawing, drawing_seconds
 from visiontrain.results.publish import publish
 from visiontrain.results.table import NAME, epoch_metrics, learning_rates, read_rows, write_rows
 
@@ -21,35 +22,45 @@ class ResultsWriter(pl.Callback):
     written at the next epoch's start, at the end of training, or when training stops on an exception.
 
     ``plot``: also draw ``results.png``. Drawings cost a second or two on a CPU core (results.png, and each
-    family's validation figures: confusion matrices, curves, mosaics), so while training they are redrawn at most
-    once per ``figures_every_s`` of wall time — always after the first epoch and at the end (the last epoch's
-    validation, the end of training, a failure) — and a short epoch does not pay for them every time."""
+    family's validation figures: confusion matrices, curves, mosaics), so while training an epoch's figures (its
+    validation figures and its results.png) are drawn only when ``figures_every_s`` of wall time have passed since
+    the last ones and the drawings so far have taken at most ``figures_max_share`` of the time since training
+    started — always after the first epoch and at the end (the last epoch's validation, the end of training, a
+    failure). A short epoch does not pay for them every time, nor a long run more than that share."""
 
-    def __init__(self, dirpath: str | None = None, plot: bool = True, figures_every_s: float = 30.0) -> None:
+    def __init__(self, dirpath: str | None = None, plot: bool = True, figures_every_s: float = 30.0,
+                 figures_max_share: float = 0.02) -> None:
         self.dirpath = dirpath
         self.plot = plot
         self.figures_every_s = figures_every_s
+        self.figures_max_share = figures_max_share
         self._rows: list[dict[str, float]] = []
         self._started: float | None = None
         self._pending: dict[str, float] | None = None  # epoch, step and time of a finished epoch not yet written
-        self._plotted_at: float | None = None
-        self._figures: tuple[int, bool] | None = None  # (epoch, decision) of the validation figures
+        self._figures: tuple[int, bool] | None = None  # (epoch, decision) of that epoch's figures
         self._figures_at: float | None = None
+        self._budget_from = (time.monotonic(), drawing_seconds())  # reset at fit start
 
-    def _due(self, last: float | None) -> bool:
-        return last is None or time.monotonic() - last >= self.figures_every_s
+    def _within_budget(self, now: float) -> bool:
+        started, drawn_before = self._budget_from
+        return drawing_seconds() - drawn_before <= self.figures_max_share * (now - started)
 
-    def figures_due(self, trainer: pl.Trainer) -> bool:
-        """Whether this epoch's validation draws its figures; decided once per epoch (mosaics at the first batch and
-        the epoch-end figures agree)."""
-        epoch = trainer.current_epoch
+    def _decide(self, epoch: int, last_epoch: bool) -> bool:
+        """Whether epoch ``epoch``'s figures are drawn; decided once per epoch, so its validation figures (mosaics at
+        the first batch, the epoch-end figures) and its results.png agree."""
         if self._figures is None or self._figures[0] != epoch:
-            last_epoch = trainer.max_epochs is not None and 0 < trainer.max_epochs <= epoch + 1
-            due = last_epoch or self._due(self._figures_at)
+            now = time.monotonic()
+            due = last_epoch or self._figures_at is None or (
+                now - self._figures_at >= self.figures_every_s and self._within_budget(now))
             if due:
-                self._figures_at = time.monotonic()
+                self._figures_at = now
             self._figures = (epoch, due)
         return self._figures[1]
+
+    def figures_due(self, trainer: pl.Trainer) -> bool:
+        """Whether this epoch's validation draws its figures."""
+        epoch = trainer.current_epoch
+        return self._decide(epoch, trainer.max_epochs is not None and 0 < trainer.max_epochs <= epoch + 1)
 
     def _dir(self, trainer: pl.Trainer) -> Path:
         return Path(self.dirpath or trainer.default_root_dir)
@@ -57,6 +68,7 @@ class ResultsWriter(pl.Callback):
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if not trainer.is_global_zero:
             return
+        self._budget_from = (time.monotonic(), drawing_seconds())
         # a resumed run continues its table: rows of epochs it will train again are dropped
         start = trainer.current_epoch
         self._rows = [r for r in read_rows(self._dir(trainer) / NAME) if r.get("epoch", -1) < start]
@@ -92,10 +104,10 @@ class ResultsWriter(pl.Callback):
         try:
             out.mkdir(parents=True, exist_ok=True)
             write_rows(out / NAME, self._rows)
-            if self.plot and (final or self._due(self._plotted_at)):
+            if self.plot and (final or self._decide(int(row["epoch"]), last_epoch=False)):
                 from visiontrain.results.curves import plot_results
 
-                plot_results(self._rows, out / "results.png", title=out.name)
-                self._plotted_at = time.monotonic()
+                with drawing():
+                    plot_results(self._rows, out / "results.png", title=out.name)
         except OSError as exc:  # a full disk must not end a training run
             log.warning(f"results.csv/results.png not written: {exc}")

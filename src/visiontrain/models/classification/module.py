@@ -190,7 +190,7 @@ class ImageClassifier(VisionModule):
     def _log_confusion(self, confusion: ConfusionMatrix, stage: str, save: bool = False) -> None:
         matrix = confusion.compute()
         confusion.reset()
-        if self.trainer.sanity_checking or not figures_due(self.trainer, stage):
+        if not figures_due(self.trainer, stage):
             return
         names = self._data_class_names() or self.class_names
         log_figure(self.trainer, f"{stage}/confusion_matrix", lambda: _confusion_figure(matrix, names), save=save)
