@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -119,6 +120,7 @@ def prepare(work: Path, args) -> None:
 
 def run_ours(work: Path, args, rep: int) -> dict:
     run = work / f"ours{rep}"
+    shutil.rmtree(run, ignore_errors=True)  # a rerun in the same --work starts a new run, not a resume
     cmd = [str(ROOT / ".venv" / "bin" / "vt-train"), "model=unet_resnet", *run_overrides(work, args),
            "optimized_metric=val/miou", "logger=csv", f"hydra.run.dir={run}", f"paths.root_dir={work}",
            *args.ours]
