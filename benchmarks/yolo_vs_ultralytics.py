@@ -109,6 +109,7 @@ def train_ours(work: Path, args, rep: int) -> dict:
 def train_ours_e2e(work: Path, args, rep: int) -> dict:
     """``vt-train`` in its own process, as a user starts it: validation every epoch, checkpoints, results files."""
     run = work / f"ours_e2e{rep}"
+    shutil.rmtree(run, ignore_errors=True)  # a rerun in the same --work starts a new run, not a resume
     keep_out = ("trainer.check_val_every_n_epoch=", "test=", "model.log_images=", "logger=")
     cmd = [str(ROOT / ".venv" / "bin" / "vt-train"), *(o for o in overrides(work, args) if not o.startswith(keep_out)),
            "logger=csv", "test=false", f"hydra.run.dir={run}"]
