@@ -9,7 +9,10 @@
 - optimiser and scheduler from the config's partials (``optimizer``, ``scheduler``) over ``param_groups()``;
 - ``log_images_now(batch_idx, stage)``: the first batch, images wanted, not the sanity check, figures due
   (``results.figures.figures_due``);
-- ``predict_images(batch)``: the images of a predict batch (``(images, index)`` from vt-predict, or a tensor).
+- ``predict_images(batch)``: the images of a predict batch (``(images, index)`` from vt-predict, or a tensor);
+- ``log_train_loss(loss, batch_size, terms)``: ``train/loss`` (``_step``, ``_epoch``) and the loss terms as Lightning's
+  per-step ``self.log`` would log them, without its cost on every step (``train_loss_log.py``); a family's own
+  epoch-end work goes in ``train_epoch_end()``.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any, Callable
 import pytorch_lightning as pl
 
 from visiontrain.errors import ConfigError, DataError
+from visiontrain.families.train_loss_log import TrainLossLog
 
 
 class VisionModule(pl.LightningModule):
@@ -28,6 +32,7 @@ class VisionModule(pl.LightningModule):
     def __init__(self, optimizer: Callable | None = None, scheduler: Callable | None = None) -> None:
         super().__init__()
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
+        self._train_loss_log = TrainLossLog()
 
     def save_plain_hyperparameters(self, ignore: tuple[str, ...] = ()) -> None:
         """``save_hyperparameters`` of the calling ``__init__``, its values made plain data."""
@@ -60,6 +65,20 @@ class VisionModule(pl.LightningModule):
             self.build(data_classes)
         elif data_classes is not None and data_classes != list(self.class_names):
             raise DataError(f"the data's classes {data_classes} differ from the model's {self.class_names}")
+
+    # --- training ------------------------------------------------------------------------------------------------
+    def log_train_loss(self, loss: Any, batch_size: int, terms: dict[str, Any] | None = None,
+                       sync_dist: bool = False) -> None:
+        """Log this step's loss as ``train/loss`` (``_step`` / ``_epoch``) and ``terms`` (full names) as epoch means."""
+        if self._trainer is not None:
+            self._train_loss_log.add(self, loss, batch_size, terms, sync_dist)
+
+    def on_train_epoch_end(self) -> None:
+        self._train_loss_log.flush(self)  # an epoch that stopped before its last batch
+        self.train_epoch_end()
+
+    def train_epoch_end(self) -> None:
+        """A family's own work at the end of a training epoch (nothing by default)."""
 
     # --- evaluation ----------------------------------------------------------------------------------------------
     def eval_step(self, batch: Any, batch_idx: int, stage: str) -> None:

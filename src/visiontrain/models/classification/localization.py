@@ -93,17 +93,18 @@ class ObjectLocalizer(ImageClassifier):
         metrics = getattr(self, f"{stage}_metrics")
         metrics["acc"].update(logits.detach(), labels)
         metrics["iou"].update(box_iou(boxes.detach().float(), true_boxes.float()).diagonal())
-        on_step = stage == "train"
-        self.log(f"{stage}/loss", loss, on_step=on_step, on_epoch=True, prog_bar=True, sync_dist=not on_step,
-                 batch_size=len(labels))
+        if stage == "train":
+            self.log_train_loss(loss, len(labels))
+        else:
+            self.log(f"{stage}/loss", loss, on_epoch=True, prog_bar=True, sync_dist=True, batch_size=len(labels))
         self.log_dict(metrics, on_step=False, on_epoch=True, prog_bar=stage == "val")
         return loss
 
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:
         return self._step(batch, "train")
 
-    def on_train_epoch_end(self) -> None:
-        """Metrics are logged as objects in the step; nothing to add."""
+    def train_epoch_end(self) -> None:
+        """Metrics are logged as objects in the step; nothing to add (the classifier's train metrics unused)."""
 
     def eval_step(self, batch, batch_idx: int, stage: str) -> None:
         self._step(batch, stage)

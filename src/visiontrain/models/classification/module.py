@@ -166,10 +166,10 @@ class ImageClassifier(VisionModule):
         logits = self(images)
         loss = F.cross_entropy(logits, labels, label_smoothing=self.hparams.label_smoothing)
         self.train_metrics.update(logits.detach(), labels)
-        self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(labels))
+        self.log_train_loss(loss, len(labels))
         return loss
 
-    def on_train_epoch_end(self) -> None:
+    def train_epoch_end(self) -> None:
         self.log_dict(self.train_metrics.compute(), sync_dist=False)
         self.train_metrics.reset()
 

@@ -99,9 +99,7 @@ class Detector(VisionModule):
             raise TrainingError(f"non-finite training loss at step {self.global_step} ({parts}); lower "
                               "model.optimizer.lr, raise model.warmup_steps or set trainer.gradient_clip_val")
         n = len(images)
-        self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=n)
-        self.log_dict({f"train/{k}": v.detach() for k, v in losses.items()}, on_step=False, on_epoch=True,
-                      batch_size=n)
+        self.log_train_loss(loss, n, {f"train/{k}": v for k, v in losses.items()})
         return loss
 
     def eval_step(self, batch, batch_idx: int, stage: str) -> None:
@@ -117,7 +115,7 @@ class Detector(VisionModule):
     def eval_epoch_end(self, stage: str) -> None:
         log_eval_metrics(self, stage, self.masks)
 
-    def on_train_epoch_end(self) -> None:
+    def train_epoch_end(self) -> None:
         dm = getattr(self.trainer, "datamodule", None)
         dataset = getattr(dm, "datasets", {}).get("train")
         if dataset is not None and dataset.dropped:  # exact with num_workers=0, a lower bound with workers

@@ -96,11 +96,11 @@ class ImageRestorer(VisionModule):
         inp = self.prepare_input(batch)
         out = self(inp, batch["mask"])
         loss = self._loss(out, batch["target"], batch["mask"])
-        self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(inp))
+        self.log_train_loss(loss, len(inp))
         self.train_metrics.update(out.detach().clamp(0, 1), batch["target"])
         return loss
 
-    def on_train_epoch_end(self) -> None:
+    def train_epoch_end(self) -> None:
         self.log_dict(self.train_metrics.compute())
         self.train_metrics.reset()
 

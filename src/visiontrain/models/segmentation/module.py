@@ -90,10 +90,8 @@ class SemanticSegmenter(VisionModule):
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:
         images, masks = batch
         loss, parts = self.criterion(self(images), masks)
-        self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(images))
-        if len(parts) > 1:
-            self.log_dict({f"train/loss_{k}": v for k, v in parts.items()}, on_step=False, on_epoch=True,
-                          batch_size=len(images))
+        terms = {f"train/loss_{k}": v for k, v in parts.items()} if len(parts) > 1 else None
+        self.log_train_loss(loss, len(images), terms)
         return loss
 
     def eval_step(self, batch, batch_idx: int, stage: str) -> None:
