@@ -107,3 +107,29 @@ def test_an_epoch_stopped_before_its_last_batch_still_logs_its_means(tmp_path, s
     logger, trainer = _fit(Regressor(), tmp_path, max_steps=4)  # epoch 0 has 6 batches
     assert [s for s, _ in logger.series("train/loss_epoch")] == [3]
     assert "train/loss" in trainer.callback_metrics and "train/loss_mse" in trainer.callback_metrics
+
+
+class EpochEndSeen(pl.Callback):
+    """What a callback's on_train_epoch_end (a results row, a checkpoint monitoring train/loss) finds."""
+
+    def __init__(self) -> None:
+        self.seen: list[set[str]] = []
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        self.seen.append(set(trainer.callback_metrics))
+
+
+@pytest.mark.parametrize("stop", ["max_steps", "should_stop"])
+def test_callbacks_see_the_epoch_means_when_the_run_stops_within_an_epoch(tmp_path, show_only_when_due, stop):
+    class StopAtStep4(pl.Callback):
+        def on_train_batch_end(self, trainer, *args) -> None:
+            trainer.should_stop = trainer.should_stop or trainer.global_step == 4
+
+    seen = {}
+    for name, module in (("ours", Regressor()), ("ref", Regressor(lightning=True))):
+        watcher = EpochEndSeen()
+        extra = {"max_steps": 4} if stop == "max_steps" else {"callbacks": [StopAtStep4(), watcher]}
+        _fit(module, tmp_path / name, **{"callbacks": [watcher], **extra})
+        seen[name] = watcher.seen
+    assert seen["ours"] == seen["ref"]
+    assert seen["ours"][-1] >= {"train/loss", "train/loss_epoch", "train/loss_mse", "train/loss_l1"}

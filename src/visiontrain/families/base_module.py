@@ -73,8 +73,11 @@ class VisionModule(pl.LightningModule):
         if self._trainer is not None:
             self._train_loss_log.add(self, loss, batch_size, terms, sync_dist)
 
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        self._train_loss_log.batch_end(self)  # a run that stops within the epoch logs its epoch means here
+
     def on_train_epoch_end(self) -> None:
-        self._train_loss_log.flush(self)  # an epoch that stopped before its last batch
+        self._train_loss_log.flush(self)  # any epoch means still pending (an epoch stopped in another way)
         self.train_epoch_end()
 
     def train_epoch_end(self) -> None:

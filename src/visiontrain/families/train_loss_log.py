@@ -8,9 +8,10 @@ walks Lightning's metric holder to move it to the value's device; benchmarks/REA
 progress-bar value is converted to a float on every step it is logged, a device sync on a GPU. So the step value goes
 through ``self.log`` only on the steps that show it — the logger's steps (``trainer.log_every_n_steps``), the epoch's
 last batch, and for the progress bar at most once per ``SHOW_EVERY_S`` between them — and the epoch means are summed
-on the device and logged once, at the epoch's last batch (or, when ``max_steps`` stops the run within an epoch, from
-``VisionModule.on_train_epoch_end``: a family's own epoch-end work goes in ``train_epoch_end``). Step values are not
-synchronised across processes (``sync_dist`` applies to the epoch means): each step would be a collective.
+on the device and logged once: at the epoch's last batch, or at the batch after which the run stops within the epoch
+(``max_steps`` reached, a callback set ``trainer.should_stop``), so that callbacks' ``on_train_epoch_end`` — which
+runs before the module's — sees them as it sees Lightning's own epoch means. Step values are not synchronised across
+processes (``sync_dist`` applies to the epoch means): each step would be a collective.
 """
 
 from __future__ import annotations
@@ -55,6 +56,14 @@ class TrainLossLog:
             module.log("train/loss_step", loss.detach(), on_step=True, on_epoch=False, prog_bar=True,
                        batch_size=batch_size)
         if last:
+            self.flush(module)
+
+    def batch_end(self, module: pl.LightningModule) -> None:
+        """After a training batch: log the epoch means now if the run stops before the epoch's last batch."""
+        trainer = module.trainer
+        if trainer.should_stop or 0 <= trainer.max_steps <= trainer.global_step:
+            # a stop that min_epochs/min_steps refuse goes on with new sums; Lightning's batch-size-weighted epoch
+            # mean of the two logged parts is still the epoch's mean
             self.flush(module)
 
     def flush(self, module: pl.LightningModule) -> None:
