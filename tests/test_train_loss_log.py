@@ -119,17 +119,29 @@ class EpochEndSeen(pl.Callback):
         self.seen.append(set(trainer.callback_metrics))
 
 
-@pytest.mark.parametrize("stop", ["max_steps", "should_stop"])
-def test_callbacks_see_the_epoch_means_when_the_run_stops_within_an_epoch(tmp_path, show_only_when_due, stop):
-    class StopAtStep4(pl.Callback):
-        def on_train_batch_end(self, trainer, *args) -> None:
-            trainer.should_stop = trainer.should_stop or trainer.global_step == 4
+class StopAtStep(pl.Callback):
+    def __init__(self, step: int) -> None:
+        self.step = step
 
-    seen = {}
+    def on_train_batch_end(self, trainer, *args) -> None:
+        trainer.should_stop = trainer.should_stop or trainer.global_step == self.step
+
+
+@pytest.mark.parametrize("stop", [
+    {"max_steps": 4},  # within the first epoch (6 batches)
+    {"max_steps": 8},  # within the second
+    {"stop_at": 4},  # a callback stops the run
+    {"stop_at": 2, "min_epochs": 2},  # ... but min_epochs makes it go on: the epoch means are logged in parts
+])
+def test_runs_that_stop_within_an_epoch_log_what_lightning_logs(tmp_path, show_only_when_due, stop):
+    trainer_args = {k: v for k, v in stop.items() if k != "stop_at"}
+    results = {}
     for name, module in (("ours", Regressor()), ("ref", Regressor(lightning=True))):
         watcher = EpochEndSeen()
-        extra = {"max_steps": 4} if stop == "max_steps" else {"callbacks": [StopAtStep4(), watcher]}
-        _fit(module, tmp_path / name, **{"callbacks": [watcher], **extra})
-        seen[name] = watcher.seen
-    assert seen["ours"] == seen["ref"]
-    assert seen["ours"][-1] >= {"train/loss", "train/loss_epoch", "train/loss_mse", "train/loss_l1"}
+        callbacks = [StopAtStep(stop["stop_at"]), watcher] if "stop_at" in stop else [watcher]
+        logger, trainer = _fit(module, tmp_path / name, callbacks=callbacks, **trainer_args)
+        results[name] = {"series": {k: logger.series(k) for k in ("train/loss_epoch", "train/loss_mse")},
+                         "seen at epoch end": watcher.seen,
+                         "final": {k: pytest.approx(float(v), rel=1e-6) for k, v in trainer.callback_metrics.items()}}
+    assert results["ours"] == results["ref"]
+    assert results["ours"]["seen at epoch end"][-1] >= {"train/loss", "train/loss_epoch", "train/loss_mse"}

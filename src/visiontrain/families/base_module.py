@@ -11,8 +11,9 @@
   (``results.figures.figures_due``);
 - ``predict_images(batch)``: the images of a predict batch (``(images, index)`` from vt-predict, or a tensor);
 - ``log_train_loss(loss, batch_size, terms)``: ``train/loss`` (``_step``, ``_epoch``) and the loss terms as Lightning's
-  per-step ``self.log`` would log them, without its cost on every step (``train_loss_log.py``); a family's own
-  epoch-end work goes in ``train_epoch_end()``.
+  per-step ``self.log`` would log them, without its cost on every step (``train_loss_log.py``), from
+  ``on_train_batch_end`` (a family that overrides it calls ``super()``); a family's own epoch-end work goes in
+  ``train_epoch_end()``.
 """
 
 from __future__ import annotations
@@ -71,13 +72,13 @@ class VisionModule(pl.LightningModule):
                        sync_dist: bool = False) -> None:
         """Log this step's loss as ``train/loss`` (``_step`` / ``_epoch``) and ``terms`` (full names) as epoch means."""
         if self._trainer is not None:
-            self._train_loss_log.add(self, loss, batch_size, terms, sync_dist)
+            self._train_loss_log.add(loss, batch_size, terms, sync_dist)
 
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
-        self._train_loss_log.batch_end(self)  # a run that stops within the epoch logs its epoch means here
+        self._train_loss_log.batch_end(self)
 
     def on_train_epoch_end(self) -> None:
-        self._train_loss_log.flush(self)  # any epoch means still pending (an epoch stopped in another way)
+        self._train_loss_log.flush(self)  # pending only where an epoch ended unseen by batch_end (nothing lost)
         self.train_epoch_end()
 
     def train_epoch_end(self) -> None:

@@ -8,10 +8,12 @@ walks Lightning's metric holder to move it to the value's device; benchmarks/REA
 progress-bar value is converted to a float on every step it is logged, a device sync on a GPU. So the step value goes
 through ``self.log`` only on the steps that show it — the logger's steps (``trainer.log_every_n_steps``), the epoch's
 last batch, and for the progress bar at most once per ``SHOW_EVERY_S`` between them — and the epoch means are summed
-on the device and logged once: at the epoch's last batch, or at the batch after which the run stops within the epoch
-(``max_steps`` reached, a callback set ``trainer.should_stop``), so that callbacks' ``on_train_epoch_end`` — which
-runs before the module's — sees them as it sees Lightning's own epoch means. Step values are not synchronised across
-processes (``sync_dist`` applies to the epoch means): each step would be a collective.
+on the device and logged once, when the epoch ends: at its last batch, or at the batch after which the run stops
+(``max_steps`` reached, a callback set ``trainer.should_stop``). Everything is logged from ``on_train_batch_end``
+(``VisionModule`` calls ``batch_end``): one hook, so that a name is never logged from two, and before the callbacks'
+``on_train_epoch_end`` (results rows, checkpoints monitoring ``train/loss``), which runs before the module's. Step
+values are not synchronised across processes (``sync_dist`` applies to the epoch means): each step would be a
+collective.
 """
 
 from __future__ import annotations
@@ -40,30 +42,34 @@ class TrainLossLog:
         self._count = 0
         self._sync = False
         self._shown_at = -math.inf
+        self._step: tuple[torch.Tensor, int] | None = None  # this step's loss and batch size, until batch_end
 
-    def add(self, module: pl.LightningModule, loss: torch.Tensor, batch_size: int,
-            terms: Mapping[str, torch.Tensor] | None = None, sync_dist: bool = False) -> None:
-        trainer = module.trainer
+    def add(self, loss: torch.Tensor, batch_size: int, terms: Mapping[str, torch.Tensor] | None = None,
+            sync_dist: bool = False) -> None:
+        """Sum this step's loss and terms (``batch_end`` logs them)."""
         terms = dict(terms or {})
         weighted = torch.stack([loss.detach(), *(v.detach() for v in terms.values())]).float() * batch_size
         if self._sums is None:
             self._sums, self._names, self._count, self._sync = weighted, list(terms), batch_size, sync_dist
         else:
             self._sums, self._count = self._sums + weighted, self._count + batch_size
-        last, now = trainer.is_last_batch, time.monotonic()
-        if last or _logger_writes_this_step(trainer) or now - self._shown_at >= SHOW_EVERY_S:
-            self._shown_at = now
-            module.log("train/loss_step", loss.detach(), on_step=True, on_epoch=False, prog_bar=True,
-                       batch_size=batch_size)
-        if last:
-            self.flush(module)
+        self._step = (loss.detach(), batch_size)
 
     def batch_end(self, module: pl.LightningModule) -> None:
-        """After a training batch: log the epoch means now if the run stops before the epoch's last batch."""
-        trainer = module.trainer
-        if trainer.should_stop or 0 <= trainer.max_steps <= trainer.global_step:
-            # a stop that min_epochs/min_steps refuse goes on with new sums; Lightning's batch-size-weighted epoch
-            # mean of the two logged parts is still the epoch's mean
+        """After a training batch: the step value where it is shown, the epoch means where the epoch ends."""
+        if self._step is None:
+            return
+        trainer, (loss, batch_size) = module.trainer, self._step
+        self._step = None
+        # the epoch ends at its last batch, or earlier where the run stops: max_steps reached, or a callback set
+        # should_stop (a stop that min_epochs/min_steps refuse goes on with new sums; the batch-size-weighted mean
+        # of the parts logged in one epoch is still the epoch's mean)
+        ends = trainer.is_last_batch or trainer.should_stop or 0 <= trainer.max_steps <= trainer.global_step
+        now = time.monotonic()
+        if ends or _logger_writes_this_step(trainer) or now - self._shown_at >= SHOW_EVERY_S:
+            self._shown_at = now
+            module.log("train/loss_step", loss, on_step=True, on_epoch=False, prog_bar=True, batch_size=batch_size)
+        if ends:
             self.flush(module)
 
     def flush(self, module: pl.LightningModule) -> None:
