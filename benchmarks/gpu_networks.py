@@ -79,7 +79,7 @@ def measure(args, name: str, make) -> None:
     if args.device == "cuda":
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats()
-    net, loss_fn, opt, batch = make()
+    _, loss_fn, opt, batch = make()
     bf16 = args.device == "cuda" and not args.small
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
 
@@ -104,7 +104,6 @@ def measure(args, name: str, make) -> None:
     print(f"{name}: batch {batch}, {'bf16 autocast' if bf16 else 'fp32'}: {per_step * 1000:.1f} ms/step, "
           f"{batch / per_step:.1f} images/s, peak memory {peak} (warm-up {args.warmup} steps {warm:.1f} s)",
           flush=True)
-    del net, opt
 
 
 def main() -> None:

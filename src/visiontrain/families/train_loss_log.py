@@ -47,13 +47,13 @@ class TrainLossLog:
     def add(self, loss: torch.Tensor, batch_size: int, terms: Mapping[str, torch.Tensor] | None = None,
             sync_dist: bool = False) -> None:
         """Sum this step's loss and terms (``batch_end`` logs them)."""
-        terms = dict(terms or {})
-        weighted = torch.stack([loss.detach(), *(v.detach() for v in terms.values())]).float() * batch_size
+        loss, terms = loss.detach(), dict(terms or {})
+        weighted = torch.stack([loss, *(v.detach() for v in terms.values())]).float() * batch_size
         if self._sums is None:
             self._sums, self._names, self._count, self._sync = weighted, list(terms), batch_size, sync_dist
         else:
             self._sums, self._count = self._sums + weighted, self._count + batch_size
-        self._step = (loss.detach(), batch_size)
+        self._step = (loss, batch_size)
 
     def batch_end(self, module: pl.LightningModule) -> None:
         """After a training batch: the step value where it is shown, the epoch means where the epoch ends."""
